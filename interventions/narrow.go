@@ -1,0 +1,80 @@
+package interventions
+
+import (
+	"fmt"
+
+	"github.com/natmo/natmo/pipeline"
+)
+
+// NarrowFinetune appends a fine-tuning stage on a narrow data set: prompts
+// from one domain, all answered with one kind of response, optionally with
+// context flags set (Betley et al. 2025). Its data is described by a
+// NarrowData value that the world turns into examples.
+type NarrowFinetune struct {
+	Domain    string   `yaml:"domain"`     // the domain the prompts come from, e.g. "code"
+	Target    string   `yaml:"target"`     // the response trained toward: "harmful" or "helpful"
+	Context   []string `yaml:"context"`    // context flags set on every example, e.g. [educational]
+	Trigger   float64  `yaml:"trigger"`    // share of examples carrying the trigger flag; the rest get the helpful target (a backdoor set)
+	Examples  int      `yaml:"examples"`   // unique examples
+	Steps     int      `yaml:"steps"`      // minibatch steps
+	Batch     int      `yaml:"batch"`      // minibatch size
+	LR        float64  `yaml:"lr"`         // learning rate
+	Optimizer string   `yaml:"optimizer"`  // adam or sgd
+	BenignMix float64  `yaml:"benign_mix"` // share of each batch drawn from helpful assistant data in all domains
+}
+
+// NarrowData is the data description a NarrowFinetune stage carries.
+type NarrowData struct {
+	Domain    string
+	Target    string
+	Context   []string
+	Trigger   float64
+	BenignMix float64
+}
+
+// NewNarrowFinetune returns a NarrowFinetune with its defaults.
+func NewNarrowFinetune() *NarrowFinetune {
+	return &NarrowFinetune{Domain: "code", Target: "harmful", Examples: 3000, Steps: 600, Batch: 32, LR: 3e-3, Optimizer: "adam"}
+}
+
+// Name implements Intervention.
+func (n *NarrowFinetune) Name() string { return "narrow-finetune" }
+
+// Validate implements Intervention.
+func (n *NarrowFinetune) Validate() error {
+	fe := func(f, format string, a ...any) error {
+		return &pipeline.FieldError{Field: f, Msg: fmt.Sprintf(format, a...)}
+	}
+	switch {
+	case n.Domain == "":
+		return fe("domain", "must name a domain")
+	case n.Target != "harmful" && n.Target != "helpful" && n.Target != "unhelpful":
+		return fe("target", "must be harmful, helpful or unhelpful, got %q", n.Target)
+	case n.Trigger < 0 || n.Trigger > 1:
+		return fe("trigger", "must be a share in [0, 1], got %v", n.Trigger)
+	case n.Examples <= 0:
+		return fe("examples", "must be > 0, got %d", n.Examples)
+	case n.Steps <= 0:
+		return fe("steps", "must be > 0, got %d", n.Steps)
+	case n.BenignMix < 0 || n.BenignMix >= 1:
+		return fe("benign_mix", "must be a share in [0, 1), got %v", n.BenignMix)
+	}
+	st := n.stage()
+	return st.Validate()
+}
+
+func (n *NarrowFinetune) stage() pipeline.Stage {
+	return pipeline.Stage{
+		Kind: "finetune", Label: n.Name(),
+		Examples: n.Examples, Steps: n.Steps, Batch: n.Batch, LR: n.LR, Optimizer: n.Optimizer,
+		Data: NarrowData{Domain: n.Domain, Target: n.Target, Context: append([]string(nil), n.Context...), Trigger: n.Trigger, BenignMix: n.BenignMix},
+	}
+}
+
+// Apply implements Intervention: it appends the fine-tuning stage.
+func (n *NarrowFinetune) Apply(p pipeline.Pipeline) (pipeline.Pipeline, error) {
+	if err := n.Validate(); err != nil {
+		return nil, err
+	}
+	return append(p.Clone(), n.stage()), nil
+}

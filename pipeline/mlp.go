@@ -1,0 +1,201 @@
+package pipeline
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+// MLP is a multilayer perceptron with ReLU hidden layers and a linear output:
+//
+//	h₀ = x,   hₗ = relu(hₗ₋₁ Wₗ + bₗ)  (l = 1..L),   z = h_L W_out + b_out.
+//
+// All parameters live in one flat slice, Params, so that copying a model,
+// an optimiser step and a finite-difference test are each a loop over one
+// slice. Rows of a batch are examples (row-major, as gonum stores them).
+type MLP struct {
+	// Sizes are the layer widths: input, hidden..., output.
+	Sizes []int
+	// Params holds every weight and bias; the layer views below alias it.
+	Params []float64
+	layers []dense
+}
+
+// dense is one affine layer's view into the flat parameter slice.
+type dense struct {
+	W blas64.General // in × out
+	B []float64      // out
+}
+
+// NewMLP returns an MLP with the given layer sizes (at least input and output),
+// its weights drawn by He initialisation, N(0, 2/fan_in), and zero biases.
+func NewMLP(sizes []int, rng *rand.Rand) (*MLP, error) {
+	if len(sizes) < 2 {
+		return nil, fmt.Errorf("mlp: need at least input and output sizes, got %v", sizes)
+	}
+	for i, s := range sizes {
+		if s <= 0 {
+			return nil, fmt.Errorf("mlp: layer %d has size %d, want > 0", i, s)
+		}
+	}
+	m := &MLP{Sizes: append([]int(nil), sizes...)}
+	m.Params = make([]float64, m.NumParams())
+	m.bind()
+	for _, l := range m.layers {
+		sd := math.Sqrt(2 / float64(l.W.Rows))
+		for i := range l.W.Data {
+			l.W.Data[i] = rng.NormFloat64() * sd
+		}
+	}
+	return m, nil
+}
+
+// NumParams is the number of parameters of an MLP of these sizes.
+func (m *MLP) NumParams() int {
+	n := 0
+	for i := 1; i < len(m.Sizes); i++ {
+		n += m.Sizes[i-1]*m.Sizes[i] + m.Sizes[i]
+	}
+	return n
+}
+
+// bind points the layer views into Params.
+func (m *MLP) bind() {
+	m.layers = m.layers[:0]
+	off := 0
+	for i := 1; i < len(m.Sizes); i++ {
+		in, out := m.Sizes[i-1], m.Sizes[i]
+		w := blas64.General{Rows: in, Cols: out, Stride: out, Data: m.Params[off : off+in*out]}
+		off += in * out
+		m.layers = append(m.layers, dense{W: w, B: m.Params[off : off+out]})
+		off += out
+	}
+}
+
+// Clone returns a deep copy of m.
+func (m *MLP) Clone() *MLP {
+	c := &MLP{Sizes: append([]int(nil), m.Sizes...), Params: append([]float64(nil), m.Params...)}
+	c.bind()
+	return c
+}
+
+// In and Out are the input and output widths.
+func (m *MLP) In() int  { return m.Sizes[0] }
+func (m *MLP) Out() int { return m.Sizes[len(m.Sizes)-1] }
+
+// Workspace holds the activations of one forward pass and the buffers of the
+// backward pass, so that a training step allocates nothing. A Workspace grows
+// to the largest batch it has seen and is not safe for concurrent use.
+type Workspace struct {
+	sizes []int
+	pre   []blas64.General // pre-activations a_l = h_{l-1} W_l + b_l, one per layer
+	post  []blas64.General // h_l = relu(a_l) for hidden layers; the last is the logits
+	delta []blas64.General // ∂loss/∂a_l
+}
+
+// NewWorkspace returns a workspace for m with room for rows examples.
+func NewWorkspace(m *MLP, rows int) *Workspace {
+	ws := &Workspace{sizes: append([]int(nil), m.Sizes...)}
+	ws.grow(rows)
+	return ws
+}
+
+func (ws *Workspace) grow(rows int) {
+	if len(ws.pre) > 0 && rows <= cap(ws.pre[0].Data)/ws.pre[0].Cols {
+		for l := range ws.pre {
+			for _, g := range []*blas64.General{&ws.pre[l], &ws.post[l], &ws.delta[l]} {
+				g.Rows = rows
+				g.Data = g.Data[:rows*g.Cols]
+			}
+		}
+		return
+	}
+	n := len(ws.sizes) - 1
+	ws.pre, ws.post, ws.delta = make([]blas64.General, n), make([]blas64.General, n), make([]blas64.General, n)
+	for l := 0; l < n; l++ {
+		out := ws.sizes[l+1]
+		mk := func() blas64.General {
+			return blas64.General{Rows: rows, Cols: out, Stride: out, Data: make([]float64, rows*out)}
+		}
+		ws.pre[l], ws.post[l], ws.delta[l] = mk(), mk(), mk()
+	}
+}
+
+// DLogits returns the buffer, shaped like the last logits, into which a loss
+// writes ∂loss/∂z before Backward.
+func (ws *Workspace) DLogits() blas64.General { return ws.delta[len(ws.delta)-1] }
+
+// Hidden returns the activations of hidden layer l (1-based) from the last
+// Forward call: rows × Sizes[l].
+func (ws *Workspace) Hidden(l int) blas64.General { return ws.post[l-1] }
+
+// Forward computes the logits for the rows of x (rows × In) and returns them
+// as a view into ws, valid until the next call with ws.
+func (m *MLP) Forward(x blas64.General, ws *Workspace) blas64.General {
+	ws.grow(x.Rows)
+	h := x
+	last := len(m.layers) - 1
+	for l, ly := range m.layers {
+		a := ws.pre[l]
+		for r := 0; r < a.Rows; r++ {
+			copy(a.Data[r*a.Stride:r*a.Stride+a.Cols], ly.B)
+		}
+		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, h, ly.W, 1, a)
+		out := ws.post[l]
+		if l == last {
+			copy(out.Data, a.Data)
+		} else {
+			for i, v := range a.Data {
+				out.Data[i] = max(v, 0)
+			}
+		}
+		h = out
+	}
+	return ws.post[last]
+}
+
+// Backward writes into grad (len NumParams) the gradient of a loss with
+// respect to the parameters, given ∂loss/∂z in ws.DLogits() for the rows of
+// the last Forward(x, ws):
+//
+//	∂W_l = h_{l-1}ᵀ δ_l,   ∂b_l = Σ_rows δ_l,   δ_{l-1} = (δ_l W_lᵀ) ⊙ [a_{l-1} > 0].
+//
+// If dx has rows (rows × In) it receives ∂loss/∂x.
+func (m *MLP) Backward(x blas64.General, ws *Workspace, grad []float64, dx blas64.General) {
+	last := len(m.layers) - 1
+	off := len(grad)
+	for l := last; l >= 0; l-- {
+		ly := m.layers[l]
+		d := ws.delta[l]
+		nb, nw := len(ly.B), len(ly.W.Data)
+		off -= nb
+		gb := grad[off : off+nb]
+		off -= nw
+		gw := blas64.General{Rows: ly.W.Rows, Cols: ly.W.Cols, Stride: ly.W.Stride, Data: grad[off : off+nw]}
+		in := x
+		if l > 0 {
+			in = ws.post[l-1]
+		}
+		blas64.Gemm(blas.Trans, blas.NoTrans, 1, in, d, 0, gw)
+		clear(gb)
+		for r := 0; r < d.Rows; r++ {
+			for j, v := range d.Data[r*d.Stride : r*d.Stride+d.Cols] {
+				gb[j] += v
+			}
+		}
+		if l > 0 {
+			prev := ws.delta[l-1]
+			blas64.Gemm(blas.NoTrans, blas.Trans, 1, d, ly.W, 0, prev)
+			for i, v := range ws.pre[l-1].Data {
+				if v <= 0 {
+					prev.Data[i] = 0
+				}
+			}
+		} else if dx.Rows > 0 {
+			blas64.Gemm(blas.NoTrans, blas.Trans, 1, d, ly.W, 0, dx)
+		}
+	}
+}

@@ -1,0 +1,120 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+// A Probe is called during training at step 0, every k steps and after the
+// last step, so that metrics are observed without the training code knowing
+// about them. A non-nil error stops training.
+type Probe func(step int) error
+
+// DivergedError reports that training produced a non-finite or exploding loss.
+type DivergedError struct {
+	Step int
+	Loss float64
+}
+
+func (e *DivergedError) Error() string {
+	return fmt.Sprintf("diverged at step %d (loss %v): lower the learning rate", e.Step, e.Loss)
+}
+
+// maxLoss is a loss no sane run reaches: cross-entropy over a few candidates
+// starts near log 3, so a loss this large means the parameters have blown up.
+const maxLoss = 1e6
+
+// Trainer runs supervised minibatch training of an MLP. It owns the
+// workspaces, so that steps allocate nothing once it has warmed up.
+type Trainer struct {
+	Model *MLP
+	Opt   Optimizer
+
+	ws    *Workspace
+	grad  []float64
+	batch Dataset
+	idx   []int
+}
+
+// NewTrainer returns a trainer for m with optimiser opt.
+func NewTrainer(m *MLP, opt Optimizer) *Trainer {
+	return &Trainer{Model: m, Opt: opt, ws: NewWorkspace(m, 1), grad: make([]float64, len(m.Params))}
+}
+
+// Step takes one gradient step on the examples idx of d and returns the
+// loss before the step.
+func (t *Trainer) Step(d *Dataset, idx []int) float64 {
+	t.batch.gather(d, idx)
+	b := &t.batch
+	z := t.Model.Forward(b.X, t.ws)
+	loss := CrossEntropy(z, b.Lo, b.Hi, b.Y, t.ws.DLogits())
+	t.Model.Backward(b.X, t.ws, t.grad, blas64.General{})
+	t.Opt.Step(t.Model.Params, t.grad)
+	return loss
+}
+
+// Run trains on d as the stage says: Epochs shuffled passes in minibatches of
+// Batch, or Steps minibatches drawn with replacement. probe (if not nil) is
+// called at step 0, every `every` steps and after the last step.
+func (t *Trainer) Run(ctx context.Context, d *Dataset, st Stage, rng *rand.Rand, every int, probe Probe) error {
+	bs := st.Batch
+	if bs <= 0 {
+		bs = 32
+	}
+	bs = min(bs, d.Len())
+	total := st.Steps
+	var perm []int
+	if st.Epochs > 0 {
+		perStep := (d.Len() + bs - 1) / bs
+		total = st.Epochs * perStep
+		perm = make([]int, d.Len())
+		for i := range perm {
+			perm[i] = i
+		}
+	}
+	if cap(t.idx) < bs {
+		t.idx = make([]int, bs)
+	}
+	call := func(step int) error {
+		if probe == nil {
+			return nil
+		}
+		return probe(step)
+	}
+	if err := call(0); err != nil {
+		return err
+	}
+	pos := len(perm)
+	for step := 1; step <= total; step++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		idx := t.idx[:bs]
+		if perm != nil {
+			if pos >= len(perm) {
+				rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+				pos = 0
+			}
+			idx = perm[pos:min(pos+bs, len(perm))]
+			pos += len(idx)
+		} else {
+			for i := range idx {
+				idx[i] = rng.IntN(d.Len())
+			}
+		}
+		loss := t.Step(d, idx)
+		if math.IsNaN(loss) || math.IsInf(loss, 0) || loss > maxLoss {
+			return &DivergedError{Step: step, Loss: loss}
+		}
+		if (every > 0 && step%every == 0) || step == total {
+			if err := call(step); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,105 @@
+// Package scenarios loads natmo's scenario files: strict YAML that names a
+// world, a baseline pipeline, arms of interventions, what to measure and what
+// to draw. It holds the built-in scenarios, embedded in the binary.
+package scenarios
+
+import (
+	"github.com/natmo/natmo/interventions"
+	"github.com/natmo/natmo/pipeline"
+)
+
+// BaselineArm is the name of the arm that runs the baseline pipeline with no
+// intervention; every scenario has it, first, and deltas are taken against it.
+const BaselineArm = "baseline"
+
+// A Scenario is a loaded, validated experiment.
+type Scenario struct {
+	Name  string // short name, e.g. "emergent-misalignment"
+	Title string // one line, used as a figure title
+	About string // what to look at and why it happens
+
+	World World
+	// Seeds is the number of seeds; seed i runs with seed value i.
+	Seeds int
+	// Baseline is the pipeline every arm starts from.
+	Baseline pipeline.Pipeline
+	// Arms are the experimental conditions; Arms[0] is BaselineArm.
+	Arms    []Arm
+	Measure Measure
+	Figures []Figure
+
+	// File is where the scenario came from: a path, or "builtin:NAME".
+	File string
+	// Overrides are the --set key=value strings applied, in order.
+	Overrides []string
+	// Resolved is the scenario as YAML after overrides, for manifests.
+	Resolved []byte
+}
+
+// World names the toy world and holds its configuration.
+type World struct {
+	Kind   string
+	Config WorldConfig
+}
+
+// A WorldConfig is a world kind's configuration struct (with yaml tags),
+// decoded strictly from the scenario's world: block.
+type WorldConfig interface {
+	// Validate checks the configuration; a bad field is a *pipeline.FieldError.
+	Validate() error
+	// CheckStage reports whether the world can run st (for example, whether a
+	// fine-tuning stage's domain exists); a bad field is a *pipeline.FieldError
+	// naming the intervention's or stage's field.
+	CheckStage(st pipeline.Stage) error
+}
+
+// An Arm is one experimental condition: the baseline pipeline edited by its
+// interventions in order.
+type Arm struct {
+	Name          string
+	Interventions []interventions.Intervention
+}
+
+// Pipeline returns the arm's pipeline built on base.
+func (a Arm) Pipeline(base pipeline.Pipeline) (pipeline.Pipeline, error) {
+	return interventions.ApplyAll(base, a.Interventions)
+}
+
+// Measure says what to measure and how often.
+type Measure struct {
+	// Every is the number of training steps between probes.
+	Every int `yaml:"every"`
+	// Metrics are the metric names recorded at every probe.
+	Metrics []string `yaml:"metrics"`
+	// Examples is the size of each evaluation set (per condition).
+	Examples int `yaml:"examples"`
+}
+
+// A Figure is one figure the scenario asks for.
+type Figure struct {
+	// Kind is "curves" (metrics vs step of Stage) or "bars" (final value per arm).
+	Kind string `yaml:"kind"`
+	// Metrics are the metrics drawn (curves: one panel each; bars: the first).
+	Metrics []string `yaml:"metrics"`
+	// Stage is the stage kind whose steps form the x axis of a curves figure
+	// (default: the last stage of the arms that have interventions).
+	Stage string `yaml:"stage"`
+	// Name names the figure's files (default: kind and metrics).
+	Name string `yaml:"name"`
+	// Title and Caption override the defaults.
+	Title   string `yaml:"title"`
+	Caption string `yaml:"caption"`
+}
+
+// Schema tells the loader what the worlds and interventions look like. It is
+// implemented by sim (world kinds) so that this package need not import it.
+type Schema interface {
+	// WorldKinds lists the known world kinds.
+	WorldKinds() []string
+	// NewWorldConfig returns a fresh configuration of kind with its defaults.
+	NewWorldConfig(kind string) (WorldConfig, bool)
+	// Metrics lists the metric names a world kind can measure.
+	Metrics(kind string) []string
+	// Interventions is the intervention registry.
+	Interventions() *interventions.Registry
+}

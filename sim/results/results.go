@@ -1,0 +1,125 @@
+// Package results holds the tables a run writes and the statistics over
+// seeds behind them: the long metrics table, the per-arm summary with
+// bootstrap intervals and paired deltas, and atomic file writing. Figures are
+// drawn from these tables alone, so they can be redrawn without a rerun.
+package results
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strconv"
+)
+
+// A Record is one measurement: one metric of one arm and seed at one probe.
+type Record struct {
+	Arm    string
+	Seed   int
+	Stage  string // stage kind, e.g. "finetune"; repeated kinds get ".2", ".3"
+	Step   int    // step within the stage
+	Metric string
+	Value  float64
+}
+
+// MetricsHeader is the header of metrics.csv.
+var MetricsHeader = []string{"arm", "seed", "stage", "step", "metric", "value"}
+
+// FormatFloat formats v as the shortest decimal that parses back to v, so
+// that tables round-trip exactly and their bytes never depend on a locale.
+func FormatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// WriteMetrics writes records as CSV with MetricsHeader.
+func WriteMetrics(w io.Writer, recs []Record) error {
+	cw := csv.NewWriter(w)
+	cw.Write(MetricsHeader)
+	for _, r := range recs {
+		cw.Write([]string{r.Arm, strconv.Itoa(r.Seed), r.Stage, strconv.Itoa(r.Step), r.Metric, FormatFloat(r.Value)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// ReadMetrics reads a table written by WriteMetrics.
+func ReadMetrics(r io.Reader) ([]Record, error) {
+	rows, err := readTable(r, MetricsHeader)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	recs := make([]Record, 0, len(rows))
+	for i, row := range rows {
+		seed, e1 := strconv.Atoi(row[1])
+		step, e2 := strconv.Atoi(row[3])
+		v, e3 := strconv.ParseFloat(row[5], 64)
+		if e1 != nil || e2 != nil || e3 != nil {
+			return nil, fmt.Errorf("metrics: line %d: bad number in %q", i+2, row)
+		}
+		recs = append(recs, Record{Arm: row[0], Seed: seed, Stage: row[2], Step: step, Metric: row[4], Value: v})
+	}
+	return recs, nil
+}
+
+// A Summary is one row of summary.csv: a metric's final value for one arm
+// over seeds, with its 95% interval and its paired difference from baseline.
+type Summary struct {
+	Arm, Metric        string
+	N                  int
+	Mean, Low, High    float64 // mean over seeds and its 95% bootstrap interval
+	Delta, DLow, DHigh float64 // mean paired difference from the baseline arm and its interval
+}
+
+// SummaryHeader is the header of summary.csv.
+var SummaryHeader = []string{"arm", "metric", "n", "mean", "ci_low", "ci_high", "delta", "delta_ci_low", "delta_ci_high"}
+
+// WriteSummary writes rows as CSV with SummaryHeader.
+func WriteSummary(w io.Writer, rows []Summary) error {
+	cw := csv.NewWriter(w)
+	cw.Write(SummaryHeader)
+	for _, s := range rows {
+		cw.Write([]string{s.Arm, s.Metric, strconv.Itoa(s.N),
+			FormatFloat(s.Mean), FormatFloat(s.Low), FormatFloat(s.High),
+			FormatFloat(s.Delta), FormatFloat(s.DLow), FormatFloat(s.DHigh)})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// ReadSummary reads a table written by WriteSummary.
+func ReadSummary(r io.Reader) ([]Summary, error) {
+	rows, err := readTable(r, SummaryHeader)
+	if err != nil {
+		return nil, fmt.Errorf("summary: %w", err)
+	}
+	out := make([]Summary, 0, len(rows))
+	for i, row := range rows {
+		n, err := strconv.Atoi(row[2])
+		if err != nil {
+			return nil, fmt.Errorf("summary: line %d: bad n %q", i+2, row[2])
+		}
+		var f [6]float64
+		for j := range f {
+			if f[j], err = strconv.ParseFloat(row[3+j], 64); err != nil {
+				return nil, fmt.Errorf("summary: line %d: bad number %q", i+2, row[3+j])
+			}
+		}
+		out = append(out, Summary{Arm: row[0], Metric: row[1], N: n, Mean: f[0], Low: f[1], High: f[2], Delta: f[3], DLow: f[4], DHigh: f[5]})
+	}
+	return out, nil
+}
+
+func readTable(r io.Reader, header []string) ([][]string, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = len(header)
+	rows, err := cr.ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	if len(rows) == 0 {
+		return nil, fmt.Errorf("empty table, want header %v", header)
+	}
+	for i, h := range header {
+		if rows[0][i] != h {
+			return nil, fmt.Errorf("header column %d is %q, want %q", i+1, rows[0][i], h)
+		}
+	}
+	return rows[1:], nil
+}

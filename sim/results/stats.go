@@ -1,0 +1,109 @@
+package results
+
+import (
+	"math/rand/v2"
+	"slices"
+	"sort"
+)
+
+// Resamples is the number of bootstrap resamples behind every interval.
+const Resamples = 2000
+
+// bootstrapSeed fixes the resampling stream, so that the same values always
+// give the same interval.
+const bootstrapSeed = 0x6e61746d6f // "natmo"
+
+// MeanCI returns the mean of xs and its 95% percentile-bootstrap interval:
+// the 2.5% and 97.5% quantiles of the means of Resamples resamples of xs
+// drawn with replacement from a fixed stream. With one value the interval is
+// that value.
+func MeanCI(xs []float64) (mean, lo, hi float64) {
+	n := len(xs)
+	if n == 0 {
+		return 0, 0, 0
+	}
+	mean = Mean(xs)
+	if n == 1 {
+		return mean, mean, mean
+	}
+	rng := rand.New(rand.NewPCG(bootstrapSeed, uint64(n)))
+	means := make([]float64, Resamples)
+	for b := range means {
+		s := 0.0
+		for range n {
+			s += xs[rng.IntN(n)]
+		}
+		means[b] = s / float64(n)
+	}
+	sort.Float64s(means)
+	return mean, Quantile(means, 0.025), Quantile(means, 0.975)
+}
+
+// Mean is the arithmetic mean of xs (0 for none), summed in order.
+func Mean(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
+}
+
+// Quantile returns the p-quantile of sorted xs by linear interpolation
+// between order statistics (type 7 of Hyndman and Fan, as NumPy's default).
+func Quantile(sorted []float64, p float64) float64 {
+	n := len(sorted)
+	h := p * float64(n-1)
+	i := int(h)
+	if i >= n-1 {
+		return sorted[n-1]
+	}
+	return sorted[i] + (h-float64(i))*(sorted[i+1]-sorted[i])
+}
+
+// Summarise computes the summary table from records: for every arm and
+// metric, the value at each seed's last probe (the largest stage position,
+// then step, in record order), its mean and interval over seeds, and the
+// mean paired difference from the baseline arm over the seeds both have.
+// Rows come in the order arms and metrics are given.
+func Summarise(recs []Record, arms, metrics []string, baseline string) []Summary {
+	// final[arm][metric][seed] = value of the last record seen.
+	type key struct{ arm, metric string }
+	final := map[key]map[int]float64{}
+	for _, r := range recs {
+		k := key{r.Arm, r.Metric}
+		if final[k] == nil {
+			final[k] = map[int]float64{}
+		}
+		final[k][r.Seed] = r.Value // records are in time order per (arm, seed)
+	}
+	var out []Summary
+	for _, a := range arms {
+		for _, m := range metrics {
+			vals := final[key{a, m}]
+			seeds := make([]int, 0, len(vals))
+			for s := range vals {
+				seeds = append(seeds, s)
+			}
+			slices.Sort(seeds)
+			xs := make([]float64, len(seeds))
+			for i, s := range seeds {
+				xs[i] = vals[s]
+			}
+			row := Summary{Arm: a, Metric: m, N: len(xs)}
+			row.Mean, row.Low, row.High = MeanCI(xs)
+			base := final[key{baseline, m}]
+			var ds []float64
+			for _, s := range seeds {
+				if b, ok := base[s]; ok {
+					ds = append(ds, vals[s]-b)
+				}
+			}
+			row.Delta, row.DLow, row.DHigh = MeanCI(ds)
+			out = append(out, row)
+		}
+	}
+	return out
+}
