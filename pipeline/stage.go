@@ -19,6 +19,9 @@ type Stage struct {
 	LR        float64 `yaml:"lr" json:"lr,omitempty"`               // learning rate
 	Optimizer string  `yaml:"optimizer" json:"optimizer,omitempty"` // adam or sgd
 
+	// RL holds the knobs of an "rl" stage.
+	RL RLParams `yaml:",inline" json:"rl,omitempty"`
+
 	// Data describes the stage's data for the world (a world-specific value,
 	// such as an intervention's narrow data set); nil means the world's default
 	// data for Kind.

@@ -1,0 +1,304 @@
+package pipeline
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+// CoTPolicy writes a short chain of thought and then acts. Given task
+// features x it writes T tokens from a vocabulary of V, each position drawn
+// from its own softmax given the task,
+//
+//	π(c_t = j | x) = softmax(Tokens(x))_{tV+j},   t = 0..T−1,
+//
+// and then picks one of A actions from the bag of tokens it wrote, plus the
+// task itself unless the episode masks the task from the action head:
+//
+//	π(a | c, x) = softmax(Action([bag(c) | m·x])),   bag_j = #{t: c_t = j},  m ∈ {0, 1}.
+//
+// The tokens are sampled, so the action can depend on the task only through
+// them in a masked episode: that is what makes the chain of thought
+// necessary. Both heads are MLPs (linear with no hidden layer), and their
+// parameters live in one flat slice, Params, so that one optimiser and one
+// finite-difference loop cover both.
+type CoTPolicy struct {
+	T, V, A int
+	Tokens  *MLP // In → T·V logits
+	Action  *MLP // V + In → A logits
+	// Params holds Tokens' parameters followed by Action's; the heads alias it.
+	Params []float64
+}
+
+// NewCoTPolicy returns a policy for tasks of width in, writing t tokens from
+// a vocabulary of v and choosing among a actions, with hidden layers of the
+// given widths in each head (none: linear heads). Weights are drawn by He
+// initialisation and scaled by initScale: a small scale starts the policy
+// near uniform.
+func NewCoTPolicy(in, t, v, a int, hidden []int, initScale float64, rng *rand.Rand) (*CoTPolicy, error) {
+	if in <= 0 || t <= 0 || v <= 0 || a <= 0 {
+		return nil, fmt.Errorf("cot policy: sizes must be > 0, got in=%d T=%d V=%d A=%d", in, t, v, a)
+	}
+	sizes := func(first, last int) []int {
+		s := append([]int{first}, hidden...)
+		return append(s, last)
+	}
+	tok, err := NewMLP(sizes(in, t*v), rng)
+	if err != nil {
+		return nil, fmt.Errorf("cot policy token head: %w", err)
+	}
+	act, err := NewMLP(sizes(v+in, a), rng)
+	if err != nil {
+		return nil, fmt.Errorf("cot policy action head: %w", err)
+	}
+	p := &CoTPolicy{T: t, V: v, A: a, Tokens: tok, Action: act}
+	p.Params = make([]float64, len(tok.Params)+len(act.Params))
+	copy(p.Params, tok.Params)
+	copy(p.Params[len(tok.Params):], act.Params)
+	for i := range p.Params {
+		p.Params[i] *= initScale
+	}
+	p.bind()
+	return p, nil
+}
+
+// bind points both heads' parameters into p.Params.
+func (p *CoTPolicy) bind() {
+	n := p.Tokens.NumParams()
+	p.Tokens.Params = p.Params[:n]
+	p.Tokens.bind()
+	p.Action.Params = p.Params[n:]
+	p.Action.bind()
+}
+
+// In is the width of the task features.
+func (p *CoTPolicy) In() int { return p.Tokens.In() }
+
+// Clone returns a deep copy of p.
+func (p *CoTPolicy) Clone() *CoTPolicy {
+	c := &CoTPolicy{T: p.T, V: p.V, A: p.A, Tokens: p.Tokens.Clone(), Action: p.Action.Clone()}
+	c.Params = append([]float64(nil), p.Params...)
+	c.bind()
+	return c
+}
+
+// Episodes is a batch of episodes: the tasks the world poses, what the policy
+// wrote and did, and what the world paid. Rows are episodes.
+type Episodes struct {
+	X      blas64.General // B × In task features (set by the world)
+	Masked []bool         // whether the action head is blind to the task (set by the world)
+	Tokens []int          // B × T tokens, row-major (set by the policy)
+	Action []int          // B actions (set by the policy)
+	Reward []float64      // B rewards (set by the world; unused by supervised training)
+}
+
+// NewEpisodes returns a zeroed batch of b episodes for tasks of width in and
+// chains of thought of t tokens.
+func NewEpisodes(b, in, t int) *Episodes {
+	e := &Episodes{}
+	e.Resize(b, in, t)
+	return e
+}
+
+// Len is the number of episodes.
+func (e *Episodes) Len() int { return len(e.Action) }
+
+// Row returns episode i's task features.
+func (e *Episodes) Row(i int) []float64 { return e.X.Data[i*e.X.Stride : i*e.X.Stride+e.X.Cols] }
+
+// Resize makes e hold b episodes, reusing its storage when it can. The
+// contents are not cleared.
+func (e *Episodes) Resize(b, in, t int) {
+	if cap(e.X.Data) < b*in || cap(e.Tokens) < b*t || cap(e.Action) < b {
+		e.X.Data = make([]float64, b*in)
+		e.Masked, e.Tokens = make([]bool, b), make([]int, b*t)
+		e.Action, e.Reward = make([]int, b), make([]float64, b)
+	}
+	e.X = blas64.General{Rows: b, Cols: in, Stride: in, Data: e.X.Data[:b*in]}
+	e.Masked, e.Tokens = e.Masked[:b], e.Tokens[:b*t]
+	e.Action, e.Reward = e.Action[:b], e.Reward[:b]
+}
+
+// gather copies the episodes idx of d into e, reusing e's storage.
+func (e *Episodes) gather(d *Episodes, idx []int) {
+	t := 0
+	if d.Len() > 0 {
+		t = len(d.Tokens) / d.Len()
+	}
+	e.Resize(len(idx), d.X.Cols, t)
+	for k, i := range idx {
+		copy(e.Row(k), d.Row(i))
+		copy(e.Tokens[k*t:(k+1)*t], d.Tokens[i*t:(i+1)*t])
+		e.Masked[k], e.Action[k], e.Reward[k] = d.Masked[i], d.Action[i], d.Reward[i]
+	}
+}
+
+// CoTWorkspace holds one batch's forward pass through a CoTPolicy: the
+// token and action probabilities and the action head's input. It grows to
+// the largest batch it has seen and is not safe for concurrent use.
+type CoTWorkspace struct {
+	tok, act *Workspace
+	PTok     blas64.General // B × T·V token probabilities
+	PAct     blas64.General // B × A action probabilities
+	XA       blas64.General // B × (V + In) action-head input
+}
+
+// NewCoTWorkspace returns a workspace for p with room for rows episodes.
+func NewCoTWorkspace(p *CoTPolicy, rows int) *CoTWorkspace {
+	ws := &CoTWorkspace{tok: NewWorkspace(p.Tokens, rows), act: NewWorkspace(p.Action, rows)}
+	ws.grow(p, rows)
+	return ws
+}
+
+func (ws *CoTWorkspace) grow(p *CoTPolicy, rows int) {
+	mk := func(g *blas64.General, cols int) {
+		if cap(g.Data) < rows*cols {
+			g.Data = make([]float64, rows*cols)
+		}
+		*g = blas64.General{Rows: rows, Cols: cols, Stride: cols, Data: g.Data[:rows*cols]}
+	}
+	mk(&ws.PTok, p.T*p.V)
+	mk(&ws.PAct, p.A)
+	mk(&ws.XA, p.V+p.In())
+}
+
+// TokenProbs computes π(c_t | x) for every row of e.X into ws.PTok.
+func (p *CoTPolicy) TokenProbs(e *Episodes, ws *CoTWorkspace) {
+	ws.grow(p, e.Len())
+	z := p.Tokens.Forward(e.X, ws.tok)
+	for r := 0; r < z.Rows; r++ {
+		zr := z.Data[r*z.Stride : r*z.Stride+z.Cols]
+		pr := ws.PTok.Data[r*ws.PTok.Stride : r*ws.PTok.Stride+ws.PTok.Cols]
+		for t := 0; t < p.T; t++ {
+			softmaxRange(zr, pr, t*p.V, (t+1)*p.V)
+		}
+	}
+}
+
+// ActionProbs builds the action head's input from e's tokens, task and mask
+// and computes π(a | c, x) into ws.PAct.
+func (p *CoTPolicy) ActionProbs(e *Episodes, ws *CoTWorkspace) {
+	ws.grow(p, e.Len())
+	in := p.In()
+	for r := 0; r < e.Len(); r++ {
+		xa := ws.XA.Data[r*ws.XA.Stride : r*ws.XA.Stride+ws.XA.Cols]
+		clear(xa[:p.V])
+		for _, c := range e.Tokens[r*p.T : (r+1)*p.T] {
+			xa[c]++
+		}
+		if e.Masked[r] {
+			clear(xa[p.V : p.V+in])
+		} else {
+			copy(xa[p.V:p.V+in], e.Row(r))
+		}
+	}
+	z := p.Action.Forward(ws.XA, ws.act)
+	for r := 0; r < z.Rows; r++ {
+		softmaxRange(z.Data[r*z.Stride:r*z.Stride+z.Cols], ws.PAct.Data[r*ws.PAct.Stride:r*ws.PAct.Stride+ws.PAct.Cols], 0, p.A)
+	}
+}
+
+// Act samples a chain of thought and an action for every task of e, writing
+// e.Tokens and e.Action; ws keeps the probabilities for a gradient step.
+func (p *CoTPolicy) Act(e *Episodes, ws *CoTWorkspace, rng *rand.Rand) {
+	p.TokenProbs(e, ws)
+	for r := 0; r < e.Len(); r++ {
+		pr := ws.PTok.Data[r*ws.PTok.Stride:]
+		for t := 0; t < p.T; t++ {
+			e.Tokens[r*p.T+t] = sample(pr[t*p.V:(t+1)*p.V], rng)
+		}
+	}
+	p.ActionProbs(e, ws)
+	for r := 0; r < e.Len(); r++ {
+		e.Action[r] = sample(ws.PAct.Data[r*ws.PAct.Stride:r*ws.PAct.Stride+p.A], rng)
+	}
+}
+
+// sample draws an index from the distribution p by inversion.
+func sample(p []float64, rng *rand.Rand) int {
+	u := rng.Float64()
+	for j, v := range p {
+		if u < v {
+			return j
+		}
+		u -= v
+	}
+	return len(p) - 1 // rounding: the sum fell just short of 1
+}
+
+// Backward writes into grad (len(p.Params)) the gradient of a loss given
+// ∂loss/∂z of the token logits (dTok, B × T·V) and the action logits (dAct,
+// B × A), after TokenProbs and ActionProbs on the same episodes with ws.
+// The buffers are ws's own: fill DTok and DAct, then call Backward.
+func (p *CoTPolicy) Backward(e *Episodes, ws *CoTWorkspace, grad []float64) {
+	n := p.Tokens.NumParams()
+	p.Tokens.Backward(e.X, ws.tok, grad[:n], blas64.General{})
+	p.Action.Backward(ws.XA, ws.act, grad[n:], blas64.General{})
+}
+
+// DTok and DAct return the buffers into which a loss writes ∂loss/∂z of the
+// token and action logits before Backward.
+func (ws *CoTWorkspace) DTok() blas64.General { return ws.tok.DLogits() }
+func (ws *CoTWorkspace) DAct() blas64.General { return ws.act.DLogits() }
+
+// klGrad adds to d (one softmax's logit gradient) c·∂KL(p‖q)/∂z and returns
+// KL(p‖q) = Σ p_j log(p_j/q_j):
+//
+//	∂KL/∂z_k = p_k (log p_k − log q_k − KL).
+func klGrad(p, q, d []float64, c float64) float64 {
+	kl := 0.0
+	for j, pj := range p {
+		if pj > 0 {
+			kl += pj * (math.Log(pj) - math.Log(max(q[j], 1e-300)))
+		}
+	}
+	if c != 0 {
+		for j, pj := range p {
+			if pj > 0 {
+				d[j] += c * pj * (math.Log(pj) - math.Log(max(q[j], 1e-300)) - kl)
+			}
+		}
+	}
+	return kl
+}
+
+// entropyGrad adds to d c·∂H/∂z and returns H(p) = −Σ p_j log p_j:
+//
+//	∂H/∂z_k = −p_k (log p_k + H).
+func entropyGrad(p, d []float64, c float64) float64 {
+	h := 0.0
+	for _, pj := range p {
+		if pj > 0 {
+			h -= pj * math.Log(pj)
+		}
+	}
+	if c != 0 {
+		for j, pj := range p {
+			if pj > 0 {
+				d[j] -= c * pj * (math.Log(pj) + h)
+			}
+		}
+	}
+	return h
+}
+
+// KL returns KL(π‖ref) summed over the T token positions and the action, for
+// each episode of e, computed exactly given e's sampled tokens, into out
+// (len e.Len()). It runs forward passes of both policies into ws and wsRef.
+func (p *CoTPolicy) KL(ref *CoTPolicy, e *Episodes, ws, wsRef *CoTWorkspace, out []float64) {
+	p.TokenProbs(e, ws)
+	p.ActionProbs(e, ws)
+	ref.TokenProbs(e, wsRef)
+	ref.ActionProbs(e, wsRef)
+	for r := range out {
+		pt, qt := ws.PTok.Data[r*ws.PTok.Stride:], wsRef.PTok.Data[r*wsRef.PTok.Stride:]
+		s := 0.0
+		for t := 0; t < p.T; t++ {
+			s += klGrad(pt[t*p.V:(t+1)*p.V], qt[t*p.V:(t+1)*p.V], nil, 0)
+		}
+		s += klGrad(ws.PAct.Data[r*ws.PAct.Stride:r*ws.PAct.Stride+p.A], wsRef.PAct.Data[r*wsRef.PAct.Stride:r*wsRef.PAct.Stride+p.A], nil, 0)
+		out[r] = s
+	}
+}

@@ -1,0 +1,253 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// An RLEnv poses tasks to a CoTPolicy and pays for what it does. It is the
+// world's side of an "rl" stage.
+type RLEnv interface {
+	// Tasks fills e.X and e.Masked, already sized, with a new batch of tasks.
+	Tasks(e *Episodes, rng *rand.Rand)
+	// Rewards fills e.Reward from the tasks, the chains of thought and the
+	// actions. step is the RL step, from 1.
+	Rewards(step int, e *Episodes, rng *rand.Rand)
+}
+
+// RLStats summarise one RL step's batch.
+type RLStats struct {
+	Reward   float64 // mean reward
+	KL       float64 // mean KL(π‖ref) over positions and action (0 without a reference)
+	Entropy  float64 // mean entropy over positions and action
+	Baseline float64 // mean baseline b(x)
+}
+
+// RLTrainer trains a CoTPolicy by REINFORCE with a baseline, a KL penalty to
+// a frozen reference and an entropy bonus. Each step samples a batch of B
+// episodes and descends the surrogate
+//
+//	L = −(1/B) Σ_i (R_i − b(x_i)) [Σ_t log π(c_it|x_i) + log π(a_i|c_i, m_i x_i)]
+//	    + β (1/B) Σ_i [Σ_t KL(π_t(·|x_i) ‖ ref_t) + KL(π(·|c_i, m_i x_i) ‖ ref(·|c_i, m_i x_i))]
+//	    − α (1/B) Σ_i [Σ_t H(π_t(·|x_i)) + H(π(·|c_i, m_i x_i))],
+//
+// whose first term is the score-function estimate of −∇E[R] through every
+// sampled choice, and whose KL and entropy terms are exact per position
+// given the sampled tokens. The baseline b(x) = w·x + w₀ is fitted to the
+// reward by SGD with rate ρ: with ValueBaseline "mean" only w₀ moves (a
+// running mean, w₀ ← w₀ + ρ(R̄ − w₀)); with "learned" w moves too.
+type RLTrainer struct {
+	Policy *CoTPolicy
+	Ref    *CoTPolicy // frozen reference for the KL penalty; nil: none
+	Opt    Optimizer
+	Params RLParams
+	Batch  int
+
+	// Value holds the baseline's weights w (len In) followed by w₀.
+	Value   []float64
+	started bool
+
+	ws, wsRef *CoTWorkspace
+	eps       Episodes
+	grad      []float64
+	adv, base []float64
+}
+
+// NewRLTrainer returns a trainer of p against the frozen reference ref (nil
+// for none) with optimiser opt, the knobs rp, and batches of batch episodes.
+func NewRLTrainer(p, ref *CoTPolicy, opt Optimizer, rp RLParams, batch int) (*RLTrainer, error) {
+	if err := rp.Validate(); err != nil {
+		return nil, fmt.Errorf("rl: %w", err)
+	}
+	if batch <= 0 {
+		return nil, fmt.Errorf("rl: batch must be > 0, got %d", batch)
+	}
+	if ref != nil && (ref.T != p.T || ref.V != p.V || ref.A != p.A || ref.In() != p.In()) {
+		return nil, fmt.Errorf("rl: reference policy's shape differs from the policy's")
+	}
+	t := &RLTrainer{
+		Policy: p, Ref: ref, Opt: opt, Params: rp, Batch: batch,
+		Value: make([]float64, p.In()+1),
+		ws:    NewCoTWorkspace(p, batch),
+		grad:  make([]float64, len(p.Params)),
+		adv:   make([]float64, batch), base: make([]float64, batch),
+	}
+	if ref != nil {
+		t.wsRef = NewCoTWorkspace(ref, batch)
+	}
+	t.eps.Resize(batch, p.In(), p.T)
+	return t, nil
+}
+
+// Grad is the gradient of the last step's surrogate, len(Policy.Params).
+func (t *RLTrainer) Grad() []float64 { return t.grad }
+
+// Gradient samples a batch from env, computes the surrogate's gradient into
+// Grad and fits the baseline, without moving the policy.
+func (t *RLTrainer) Gradient(step int, env RLEnv, rng *rand.Rand) RLStats {
+	e := &t.eps
+	env.Tasks(e, rng)
+	t.Policy.Act(e, t.ws, rng)
+	env.Rewards(step, e, rng)
+
+	mode := t.Params.ValueBaseline
+	in := t.Policy.In()
+	w, w0 := t.Value[:in], &t.Value[in]
+	if !t.started && mode != "none" {
+		*w0 = mean(e.Reward) // start the running mean where the rewards are
+		t.started = true
+	}
+	var st RLStats
+	for i := range e.Reward {
+		b := 0.0
+		switch mode {
+		case "none":
+		case "learned":
+			b = *w0 + dot(w, e.Row(i))
+		default:
+			b = *w0
+		}
+		t.base[i] = b
+		t.adv[i] = e.Reward[i] - b
+		st.Reward += e.Reward[i]
+		st.Baseline += b
+	}
+	n := float64(e.Len())
+	st.Reward /= n
+	st.Baseline /= n
+	_, st.KL, st.Entropy = t.surrogate(e, t.adv)
+
+	// Fit the baseline: SGD on ½(b(x) − R)².
+	if mode != "none" {
+		rate := t.Params.BaselineRate
+		if rate == 0 {
+			rate = DefaultBaselineRate
+		}
+		g0 := 0.0
+		for i := range e.Reward {
+			g0 += t.base[i] - e.Reward[i]
+		}
+		if mode == "learned" {
+			for i := range e.Reward {
+				d := rate * (t.base[i] - e.Reward[i]) / n
+				for k, x := range e.Row(i) {
+					w[k] -= d * x
+				}
+			}
+		}
+		*w0 -= rate * g0 / n
+	}
+	return st
+}
+
+// Step takes one RL step: Gradient, then an optimiser step.
+func (t *RLTrainer) Step(step int, env RLEnv, rng *rand.Rand) RLStats {
+	st := t.Gradient(step, env, rng)
+	t.Opt.Step(t.Policy.Params, t.grad)
+	return st
+}
+
+// surrogate computes the surrogate loss of the episodes e under advantages
+// adv, writes its gradient into t.grad, and returns the loss and the mean KL
+// and entropy per episode. It leaves the forward passes in t.ws and t.wsRef.
+func (t *RLTrainer) surrogate(e *Episodes, adv []float64) (loss, kl, ent float64) {
+	p, ws := t.Policy, t.ws
+	p.TokenProbs(e, ws)
+	p.ActionProbs(e, ws)
+	if t.Ref != nil {
+		t.Ref.TokenProbs(e, t.wsRef)
+		t.Ref.ActionProbs(e, t.wsRef)
+	}
+	n := float64(e.Len())
+	beta, alpha := t.Params.KL/n, t.Params.Entropy/n
+	dt, da := ws.DTok(), ws.DAct()
+	for r := 0; r < e.Len(); r++ {
+		a := adv[r] / n
+		// Token positions: ∂(−a log p_c)/∂z_k = a (p_k − [k = c]).
+		pt := ws.PTok.Data[r*ws.PTok.Stride : r*ws.PTok.Stride+ws.PTok.Cols]
+		dtr := dt.Data[r*dt.Stride : r*dt.Stride+dt.Cols]
+		for k, v := range pt {
+			dtr[k] = a * v
+		}
+		for tt, c := range e.Tokens[r*p.T : (r+1)*p.T] {
+			k := tt*p.V + c
+			loss -= a * math.Log(max(pt[k], 1e-300))
+			dtr[k] -= a
+			lo, hi := tt*p.V, (tt+1)*p.V
+			if t.Ref != nil {
+				qt := t.wsRef.PTok.Data[r*t.wsRef.PTok.Stride:]
+				k := klGrad(pt[lo:hi], qt[lo:hi], dtr[lo:hi], beta)
+				kl += k
+				loss += beta * k
+			}
+			h := entropyGrad(pt[lo:hi], dtr[lo:hi], -alpha)
+			ent += h
+			loss -= alpha * h
+		}
+		// Action.
+		pa := ws.PAct.Data[r*ws.PAct.Stride : r*ws.PAct.Stride+p.A]
+		dar := da.Data[r*da.Stride : r*da.Stride+da.Cols]
+		for k, v := range pa {
+			dar[k] = a * v
+		}
+		c := e.Action[r]
+		loss -= a * math.Log(max(pa[c], 1e-300))
+		dar[c] -= a
+		if t.Ref != nil {
+			qa := t.wsRef.PAct.Data[r*t.wsRef.PAct.Stride : r*t.wsRef.PAct.Stride+p.A]
+			k := klGrad(pa, qa, dar, beta)
+			kl += k
+			loss += beta * k
+		}
+		h := entropyGrad(pa, dar, -alpha)
+		ent += h
+		loss -= alpha * h
+	}
+	p.Backward(e, ws, t.grad)
+	return loss, kl / n, ent / n
+}
+
+// Run trains for st.Steps steps against env. probe (if not nil) is called at
+// step 0, every `every` steps and after the last step.
+func (t *RLTrainer) Run(ctx context.Context, env RLEnv, st Stage, rng *rand.Rand, every int, probe Probe) error {
+	if probe != nil {
+		if err := probe(0); err != nil {
+			return err
+		}
+	}
+	for step := 1; step <= st.Steps; step++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s := t.Step(step, env, rng)
+		if bad(s.Reward) || bad(s.KL) || bad(s.Entropy) || bad(s.Baseline) {
+			return &DivergedError{Step: step, Loss: s.Reward + s.KL + s.Entropy + s.Baseline}
+		}
+		if probe != nil && ((every > 0 && step%every == 0) || step == st.Steps) {
+			if err := probe(step); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func bad(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > maxLoss }
+
+func mean(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s / float64(len(v))
+}
+
+func dot(a, b []float64) float64 {
+	s := 0.0
+	for i, v := range a {
+		s += v * b[i]
+	}
+	return s
+}

@@ -1,0 +1,33 @@
+package pipeline
+
+import "fmt"
+
+// RLParams are the knobs of an "rl" stage (REINFORCE with a baseline).
+type RLParams struct {
+	KL      float64 `yaml:"kl" json:"kl,omitempty"`           // coefficient β of the KL penalty to the frozen reference policy
+	Entropy float64 `yaml:"entropy" json:"entropy,omitempty"` // coefficient α of the entropy bonus
+	// ValueBaseline is "mean" (a running mean of the reward, the default),
+	// "learned" (a linear value of the task features) or "none".
+	ValueBaseline string `yaml:"value_baseline" json:"value_baseline,omitempty"`
+	// BaselineRate is the baseline's learning rate ρ (default 0.1): the
+	// running mean moves by ρ·(mean reward − b) per step.
+	BaselineRate float64 `yaml:"baseline_rate" json:"baseline_rate,omitempty"`
+}
+
+// DefaultBaselineRate is the baseline's learning rate when none is given.
+const DefaultBaselineRate = 0.1
+
+// Validate checks the RL knobs and returns a *FieldError for the first bad one.
+func (p RLParams) Validate() error {
+	switch {
+	case !(p.KL >= 0) || p.KL > 1e6:
+		return &FieldError{"kl", fmt.Sprintf("must be a number ≥ 0, got %v", p.KL)}
+	case !(p.Entropy >= 0) || p.Entropy > 1e6:
+		return &FieldError{"entropy", fmt.Sprintf("must be a number ≥ 0, got %v", p.Entropy)}
+	case p.ValueBaseline != "" && p.ValueBaseline != "mean" && p.ValueBaseline != "learned" && p.ValueBaseline != "none":
+		return &FieldError{"value_baseline", fmt.Sprintf("must be mean, learned or none, got %q", p.ValueBaseline)}
+	case !(p.BaselineRate >= 0) || p.BaselineRate > 1:
+		return &FieldError{"baseline_rate", fmt.Sprintf("must be in (0, 1] (0: default %v), got %v", DefaultBaselineRate, p.BaselineRate)}
+	}
+	return nil
+}

@@ -1,0 +1,300 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/natmo/natmo/pipeline"
+	"github.com/natmo/natmo/scenarios"
+	"github.com/natmo/natmo/sim/results"
+)
+
+// Options control how a scenario is run; none of them changes its numbers.
+type Options struct {
+	// Workers is the number of seeds trained at once (default: the number of CPUs).
+	Workers int
+	// Progress, if not nil, is called with the training steps done so far and
+	// the total, from one goroutine at a time.
+	Progress func(done, total int)
+}
+
+// A Result is what running a scenario measured.
+type Result struct {
+	Arms    []string         // arm names, baseline first
+	Metrics []string         // metric names, in the scenario's order
+	Records []results.Record // every probe, ordered by arm, seed, stage, step, metric
+	Summary []results.Summary
+	Failed  []RunError // runs that failed; their records are left out
+}
+
+// A RunError is the failure of one seed's runs.
+type RunError struct {
+	Seed  int
+	Arms  []string // the arms that could not finish
+	Stage string
+	Err   error
+}
+
+func (e *RunError) Error() string {
+	return fmt.Sprintf("seed %d, arms %v, stage %s: %v", e.Seed, e.Arms, e.Stage, e.Err)
+}
+
+func (e *RunError) Unwrap() error { return e.Err }
+
+// node is a stage in the tree of arms' pipelines: arms that share a prefix
+// of stages share its nodes, so the prefix is trained once per seed and the
+// model is copied where the arms part ways.
+type node struct {
+	pos      int // position of the stage in the pipeline
+	stage    pipeline.Stage
+	children []*node
+	arms     []int // arms whose pipeline ends here
+	steps    int   // training steps of this stage (for progress)
+}
+
+// plan builds the tree of the arms' pipelines.
+func plan(sc *scenarios.Scenario) (*node, error) {
+	root := &node{pos: -1}
+	for ai, arm := range sc.Arms {
+		p, err := arm.Pipeline(sc.Baseline)
+		if err != nil {
+			return nil, fmt.Errorf("arm %s: %w", arm.Name, err)
+		}
+		n := root
+		for pos, st := range p {
+			var next *node
+			for _, c := range n.children {
+				if reflect.DeepEqual(c.stage, st) {
+					next = c
+					break
+				}
+			}
+			if next == nil {
+				next = &node{pos: pos, stage: st, steps: stageSteps(st)}
+				n.children = append(n.children, next)
+			}
+			n = next
+		}
+		n.arms = append(n.arms, ai)
+	}
+	return root, nil
+}
+
+// stageSteps is the number of optimiser steps of st, for progress only.
+func stageSteps(st pipeline.Stage) int {
+	if st.Epochs > 0 {
+		b := max(st.Batch, 1)
+		if st.Batch == 0 {
+			b = 32
+		}
+		return st.Epochs * ((st.Examples + b - 1) / b)
+	}
+	return st.Steps
+}
+
+func (n *node) totalSteps() int {
+	t := n.steps
+	for _, c := range n.children {
+		t += c.totalSteps()
+	}
+	return t
+}
+
+// probe is the metrics of one model at one step of one stage.
+type probe struct {
+	pos, step int
+	values    []float64
+}
+
+// seedRun holds what one seed produced: per arm, its probes in time order.
+type seedRun struct {
+	perArm [][]probe
+	err    *RunError
+}
+
+// Run trains every (seed, arm) of sc and measures it. Seeds run in parallel
+// on opt.Workers goroutines; each seed's results depend only on the
+// scenario and the seed, so the Result is the same for any worker count.
+// A failed seed is reported in Result.Failed and the others still finish;
+// Run returns an error only if the scenario cannot be run at all or ctx is
+// cancelled.
+func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Result, error) {
+	kind, ok := Kinds()[sc.World.Kind]
+	if !ok {
+		return nil, fmt.Errorf("unknown world kind %q", sc.World.Kind)
+	}
+	root, err := plan(sc)
+	if err != nil {
+		return nil, err
+	}
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	metrics := sc.Measure.Metrics
+	total := root.totalSteps() * sc.Seeds
+	var done atomic.Int64
+	var mu sync.Mutex
+	report := func(steps int) {
+		d := int(done.Add(int64(steps)))
+		if opt.Progress != nil {
+			mu.Lock()
+			opt.Progress(d, total)
+			mu.Unlock()
+		}
+	}
+
+	runs := make([]seedRun, sc.Seeds)
+	seeds := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, sc.Seeds) {
+		wg.Go(func() {
+			for seed := range seeds {
+				runs[seed] = runSeed(ctx, kind, sc, root, seed, metrics, report)
+			}
+		})
+	}
+	for seed := range sc.Seeds {
+		if ctx.Err() != nil {
+			break
+		}
+		seeds <- seed
+	}
+	close(seeds)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	res := &Result{Metrics: metrics}
+	for _, a := range sc.Arms {
+		res.Arms = append(res.Arms, a.Name)
+	}
+	for ai, arm := range sc.Arms {
+		p, _ := arm.Pipeline(sc.Baseline) // built once already in plan
+		names := stageNames(p)
+		for seed, r := range runs {
+			if r.err != nil {
+				continue
+			}
+			for _, pr := range r.perArm[ai] {
+				for mi, m := range metrics {
+					res.Records = append(res.Records, results.Record{
+						Arm: arm.Name, Seed: seed, Stage: names[pr.pos], Step: pr.step, Metric: m, Value: pr.values[mi],
+					})
+				}
+			}
+		}
+	}
+	for _, r := range runs {
+		if r.err != nil {
+			res.Failed = append(res.Failed, *r.err)
+		}
+	}
+	res.Summary = results.Summarise(res.Records, res.Arms, metrics, scenarios.BaselineArm)
+	return res, nil
+}
+
+// stageNames names each stage of p by its kind, numbering repeats: "sft",
+// "finetune", "finetune.2".
+func stageNames(p pipeline.Pipeline) []string {
+	seen := map[string]int{}
+	names := make([]string, len(p))
+	for i, st := range p {
+		seen[st.Kind]++
+		names[i] = st.Kind
+		if k := seen[st.Kind]; k > 1 {
+			names[i] += "." + strconv.Itoa(k)
+		}
+	}
+	return names
+}
+
+// runSeed trains the tree of pipelines for one seed, depth first, copying the
+// model where arms part ways.
+func runSeed(ctx context.Context, kind Kind, sc *scenarios.Scenario, root *node, seed int, metrics []string, report func(int)) seedRun {
+	out := seedRun{perArm: make([][]probe, len(sc.Arms))}
+	fail := func(n *node, err error) seedRun {
+		var arms []string
+		var collect func(*node)
+		collect = func(n *node) {
+			for _, a := range n.arms {
+				arms = append(arms, sc.Arms[a].Name)
+			}
+			for _, c := range n.children {
+				collect(c)
+			}
+		}
+		collect(n)
+		out.err = &RunError{Seed: seed, Arms: arms, Stage: n.stage.Kind, Err: err}
+		return out
+	}
+	base := Streams{Seed: uint64(seed), Stage: -1}
+	w, err := kind.New(sc.World.Config, base)
+	if err != nil {
+		return fail(root, err)
+	}
+	m, err := w.NewModel(base.Rand("init"))
+	if err != nil {
+		return fail(root, err)
+	}
+	var walk func(n *node, m Model, path []probe) error
+	walk = func(n *node, m Model, path []probe) error {
+		if n.pos >= 0 {
+			last := 0
+			probeFn := func(step int) error {
+				vals := make([]float64, len(metrics))
+				if err := w.Measure(m, metrics, vals); err != nil {
+					return err
+				}
+				path = append(path, probe{pos: n.pos, step: step, values: vals})
+				report(step - last)
+				last = step
+				return nil
+			}
+			err := w.Run(ctx, m, n.stage, Streams{Seed: uint64(seed), Stage: n.pos}, sc.Measure.Every, probeFn)
+			if err != nil {
+				var de *pipeline.DivergedError
+				if errors.As(err, &de) || ctx.Err() == nil {
+					return &nodeError{n, err}
+				}
+				return err
+			}
+		}
+		for _, a := range n.arms {
+			out.perArm[a] = path
+		}
+		for i, c := range n.children {
+			cm := m
+			if i < len(n.children)-1 {
+				cm = m.Clone()
+			}
+			// Each branch appends to its own copy of the shared path.
+			if err := walk(c, cm, append([]probe(nil), path...)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(root, m, nil); err != nil {
+		var ne *nodeError
+		if errors.As(err, &ne) {
+			return fail(ne.n, ne.err)
+		}
+		return fail(root, err)
+	}
+	return out
+}
+
+type nodeError struct {
+	n   *node
+	err error
+}
+
+func (e *nodeError) Error() string { return e.err.Error() }
