@@ -135,19 +135,28 @@ func (e *Episodes) gather(d *Episodes, idx []int) {
 	}
 }
 
+// rowChunk is the most rows one forward pass takes. gonum's Gemm goes
+// parallel from four 64×64 blocks on; on these tiny matrices the goroutines
+// cost more than the arithmetic, and the runner already keeps every core busy
+// with seeds and arms, so batches are cut into chunks that stay serial.
+const rowChunk = 128
+
 // CoTWorkspace holds one batch's forward pass through a CoTPolicy: the
-// token and action probabilities and the action head's input. It grows to
-// the largest batch it has seen and is not safe for concurrent use.
+// token and action probabilities and log-probabilities and the action head's
+// input. It grows to the largest batch it has seen and is not safe for
+// concurrent use.
 type CoTWorkspace struct {
-	tok, act *Workspace
-	PTok     blas64.General // B × T·V token probabilities
-	PAct     blas64.General // B × A action probabilities
-	XA       blas64.General // B × (V + In) action-head input
+	tok, act   []*Workspace   // one per chunk of rowChunk rows
+	PTok, LTok blas64.General // B × T·V token probabilities and their logs
+	PAct, LAct blas64.General // B × A action probabilities and their logs
+	XA         blas64.General // B × (V + In) action-head input
+	dTok, dAct blas64.General // ∂loss/∂logits, filled by a loss before Backward
+	gtmp       []float64      // one chunk's gradient
 }
 
 // NewCoTWorkspace returns a workspace for p with room for rows episodes.
 func NewCoTWorkspace(p *CoTPolicy, rows int) *CoTWorkspace {
-	ws := &CoTWorkspace{tok: NewWorkspace(p.Tokens, rows), act: NewWorkspace(p.Action, rows)}
+	ws := &CoTWorkspace{}
 	ws.grow(p, rows)
 	return ws
 }
@@ -160,25 +169,72 @@ func (ws *CoTWorkspace) grow(p *CoTPolicy, rows int) {
 		*g = blas64.General{Rows: rows, Cols: cols, Stride: cols, Data: g.Data[:rows*cols]}
 	}
 	mk(&ws.PTok, p.T*p.V)
+	mk(&ws.LTok, p.T*p.V)
+	mk(&ws.dTok, p.T*p.V)
 	mk(&ws.PAct, p.A)
+	mk(&ws.LAct, p.A)
+	mk(&ws.dAct, p.A)
 	mk(&ws.XA, p.V+p.In())
+	for len(ws.tok)*rowChunk < rows {
+		ws.tok = append(ws.tok, NewWorkspace(p.Tokens, rowChunk))
+		ws.act = append(ws.act, NewWorkspace(p.Action, rowChunk))
+	}
+	if len(ws.gtmp) < len(p.Params) {
+		ws.gtmp = make([]float64, len(p.Params))
+	}
 }
 
-// TokenProbs computes π(c_t | x) for every row of e.X into ws.PTok.
-func (p *CoTPolicy) TokenProbs(e *Episodes, ws *CoTWorkspace) {
-	ws.grow(p, e.Len())
-	z := p.Tokens.Forward(e.X, ws.tok)
-	for r := 0; r < z.Rows; r++ {
-		zr := z.Data[r*z.Stride : r*z.Stride+z.Cols]
-		pr := ws.PTok.Data[r*ws.PTok.Stride : r*ws.PTok.Stride+ws.PTok.Cols]
-		for t := 0; t < p.T; t++ {
-			softmaxRange(zr, pr, t*p.V, (t+1)*p.V)
+// rows returns the rows [r0, r1) of g as a matrix view.
+func rows(g blas64.General, r0, r1 int) blas64.General {
+	return blas64.General{Rows: r1 - r0, Cols: g.Cols, Stride: g.Stride, Data: g.Data[r0*g.Stride : r1*g.Stride]}
+}
+
+// forward runs m on x chunk by chunk and writes the (log-)softmax of each
+// group of `group` logits of every row into p and lp.
+func forward(m *MLP, x blas64.General, wss []*Workspace, group int, p, lp blas64.General) {
+	for c, r0 := 0, 0; r0 < x.Rows; c, r0 = c+1, r0+rowChunk {
+		r1 := min(r0+rowChunk, x.Rows)
+		z := m.Forward(rows(x, r0, r1), wss[c])
+		for r := 0; r < z.Rows; r++ {
+			zr := z.Data[r*z.Stride : r*z.Stride+z.Cols]
+			pr := p.Data[(r0+r)*p.Stride : (r0+r)*p.Stride+p.Cols]
+			lr := lp.Data[(r0+r)*lp.Stride : (r0+r)*lp.Stride+lp.Cols]
+			for a := 0; a < len(zr); a += group {
+				logSoftmax(zr[a:a+group], pr[a:a+group], lr[a:a+group])
+			}
 		}
 	}
 }
 
+// logSoftmax writes p = softmax(z) and lp = log p = z − logsumexp(z), with
+// one logarithm per softmax rather than one per entry.
+func logSoftmax(z, p, lp []float64) {
+	m := math.Inf(-1)
+	for _, v := range z {
+		m = max(m, v)
+	}
+	s := 0.0
+	for j, v := range z {
+		e := math.Exp(v - m)
+		p[j] = e
+		s += e
+	}
+	lse := m + math.Log(s)
+	for j, v := range z {
+		p[j] /= s
+		lp[j] = v - lse
+	}
+}
+
+// TokenProbs computes π(c_t | x) for every row of e.X into ws.PTok (and
+// its logarithm into ws.LTok).
+func (p *CoTPolicy) TokenProbs(e *Episodes, ws *CoTWorkspace) {
+	ws.grow(p, e.Len())
+	forward(p.Tokens, e.X, ws.tok, p.V, ws.PTok, ws.LTok)
+}
+
 // ActionProbs builds the action head's input from e's tokens, task and mask
-// and computes π(a | c, x) into ws.PAct.
+// and computes π(a | c, x) into ws.PAct (and its logarithm into ws.LAct).
 func (p *CoTPolicy) ActionProbs(e *Episodes, ws *CoTWorkspace) {
 	ws.grow(p, e.Len())
 	in := p.In()
@@ -194,10 +250,7 @@ func (p *CoTPolicy) ActionProbs(e *Episodes, ws *CoTWorkspace) {
 			copy(xa[p.V:p.V+in], e.Row(r))
 		}
 	}
-	z := p.Action.Forward(ws.XA, ws.act)
-	for r := 0; r < z.Rows; r++ {
-		softmaxRange(z.Data[r*z.Stride:r*z.Stride+z.Cols], ws.PAct.Data[r*ws.PAct.Stride:r*ws.PAct.Stride+ws.PAct.Cols], 0, p.A)
-	}
+	forward(p.Action, ws.XA, ws.act, p.A, ws.PAct, ws.LAct)
 }
 
 // Act samples a chain of thought and an action for every task of e, writing
@@ -205,7 +258,7 @@ func (p *CoTPolicy) ActionProbs(e *Episodes, ws *CoTWorkspace) {
 func (p *CoTPolicy) Act(e *Episodes, ws *CoTWorkspace, rng *rand.Rand) {
 	p.TokenProbs(e, ws)
 	for r := 0; r < e.Len(); r++ {
-		pr := ws.PTok.Data[r*ws.PTok.Stride:]
+		pr := ws.PTok.Data[r*ws.PTok.Stride : (r+1)*ws.PTok.Stride]
 		for t := 0; t < p.T; t++ {
 			e.Tokens[r*p.T+t] = sample(pr[t*p.V:(t+1)*p.V], rng)
 		}
@@ -229,56 +282,60 @@ func sample(p []float64, rng *rand.Rand) int {
 }
 
 // Backward writes into grad (len(p.Params)) the gradient of a loss given
-// ∂loss/∂z of the token logits (dTok, B × T·V) and the action logits (dAct,
-// B × A), after TokenProbs and ActionProbs on the same episodes with ws.
-// The buffers are ws's own: fill DTok and DAct, then call Backward.
+// ∂loss/∂z of the token logits (ws.DTok(), B × T·V) and of the action logits
+// (ws.DAct(), B × A), after TokenProbs and ActionProbs on e with ws.
 func (p *CoTPolicy) Backward(e *Episodes, ws *CoTWorkspace, grad []float64) {
 	n := p.Tokens.NumParams()
-	p.Tokens.Backward(e.X, ws.tok, grad[:n], blas64.General{})
-	p.Action.Backward(ws.XA, ws.act, grad[n:], blas64.General{})
+	clear(grad)
+	back := func(m *MLP, x, d blas64.General, wss []*Workspace, g []float64) {
+		tmp := ws.gtmp[:len(g)]
+		for c, r0 := 0, 0; r0 < x.Rows; c, r0 = c+1, r0+rowChunk {
+			r1 := min(r0+rowChunk, x.Rows)
+			copy(wss[c].DLogits().Data, rows(d, r0, r1).Data)
+			m.Backward(rows(x, r0, r1), wss[c], tmp, blas64.General{})
+			for i, v := range tmp {
+				g[i] += v
+			}
+		}
+	}
+	back(p.Tokens, e.X, ws.dTok, ws.tok, grad[:n])
+	back(p.Action, ws.XA, ws.dAct, ws.act, grad[n:])
 }
 
 // DTok and DAct return the buffers into which a loss writes ∂loss/∂z of the
 // token and action logits before Backward.
-func (ws *CoTWorkspace) DTok() blas64.General { return ws.tok.DLogits() }
-func (ws *CoTWorkspace) DAct() blas64.General { return ws.act.DLogits() }
+func (ws *CoTWorkspace) DTok() blas64.General { return ws.dTok }
+func (ws *CoTWorkspace) DAct() blas64.General { return ws.dAct }
 
 // klGrad adds to d (one softmax's logit gradient) c·∂KL(p‖q)/∂z and returns
-// KL(p‖q) = Σ p_j log(p_j/q_j):
+// KL(p‖q) = Σ p_j (log p_j − log q_j), given p and the logs lp, lq:
 //
 //	∂KL/∂z_k = p_k (log p_k − log q_k − KL).
-func klGrad(p, q, d []float64, c float64) float64 {
+func klGrad(p, lp, lq, d []float64, c float64) float64 {
 	kl := 0.0
 	for j, pj := range p {
-		if pj > 0 {
-			kl += pj * (math.Log(pj) - math.Log(max(q[j], 1e-300)))
-		}
+		kl += pj * (lp[j] - lq[j])
 	}
 	if c != 0 {
 		for j, pj := range p {
-			if pj > 0 {
-				d[j] += c * pj * (math.Log(pj) - math.Log(max(q[j], 1e-300)) - kl)
-			}
+			d[j] += c * pj * (lp[j] - lq[j] - kl)
 		}
 	}
 	return kl
 }
 
-// entropyGrad adds to d c·∂H/∂z and returns H(p) = −Σ p_j log p_j:
+// entropyGrad adds to d c·∂H/∂z and returns H(p) = −Σ p_j log p_j, given p
+// and its logs lp:
 //
 //	∂H/∂z_k = −p_k (log p_k + H).
-func entropyGrad(p, d []float64, c float64) float64 {
+func entropyGrad(p, lp, d []float64, c float64) float64 {
 	h := 0.0
-	for _, pj := range p {
-		if pj > 0 {
-			h -= pj * math.Log(pj)
-		}
+	for j, pj := range p {
+		h -= pj * lp[j]
 	}
 	if c != 0 {
 		for j, pj := range p {
-			if pj > 0 {
-				d[j] -= c * pj * (math.Log(pj) + h)
-			}
+			d[j] -= c * pj * (lp[j] + h)
 		}
 	}
 	return h
@@ -292,13 +349,15 @@ func (p *CoTPolicy) KL(ref *CoTPolicy, e *Episodes, ws, wsRef *CoTWorkspace, out
 	p.ActionProbs(e, ws)
 	ref.TokenProbs(e, wsRef)
 	ref.ActionProbs(e, wsRef)
+	tv := p.T * p.V
 	for r := range out {
-		pt, qt := ws.PTok.Data[r*ws.PTok.Stride:], wsRef.PTok.Data[r*wsRef.PTok.Stride:]
+		pt, lt, qt := ws.PTok.Data[r*tv:(r+1)*tv], ws.LTok.Data[r*tv:(r+1)*tv], wsRef.LTok.Data[r*tv:(r+1)*tv]
 		s := 0.0
-		for t := 0; t < p.T; t++ {
-			s += klGrad(pt[t*p.V:(t+1)*p.V], qt[t*p.V:(t+1)*p.V], nil, 0)
+		for a := 0; a < tv; a += p.V {
+			s += klGrad(pt[a:a+p.V], lt[a:a+p.V], qt[a:a+p.V], nil, 0)
 		}
-		s += klGrad(ws.PAct.Data[r*ws.PAct.Stride:r*ws.PAct.Stride+p.A], wsRef.PAct.Data[r*wsRef.PAct.Stride:r*wsRef.PAct.Stride+p.A], nil, 0)
+		a0, a1 := r*p.A, (r+1)*p.A
+		s += klGrad(ws.PAct.Data[a0:a1], ws.LAct.Data[a0:a1], wsRef.LAct.Data[a0:a1], nil, 0)
 		out[r] = s
 	}
 }

@@ -44,14 +44,14 @@ func (s *CoTSFT) Step(d *Episodes, idx []int) float64 {
 		}
 		for t, c := range e.Tokens[r*p.T : (r+1)*p.T] {
 			k := t*p.V + c
-			loss -= math.Log(max(pt[k], 1e-300))
+			loss -= ws.LTok.Data[r*ws.LTok.Stride+k]
 			dtr[k] -= 1 / n
 		}
 		pa, dar := ws.PAct.Data[r*ws.PAct.Stride:r*ws.PAct.Stride+p.A], da.Data[r*da.Stride:r*da.Stride+da.Cols]
 		for j, v := range pa {
 			dar[j] = v / n
 		}
-		loss -= math.Log(max(pa[e.Action[r]], 1e-300))
+		loss -= ws.LAct.Data[r*ws.LAct.Stride+e.Action[r]]
 		dar[e.Action[r]] -= 1 / n
 	}
 	p.Backward(e, ws, s.grad)

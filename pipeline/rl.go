@@ -20,7 +20,7 @@ type RLEnv interface {
 // RLStats summarise one RL step's batch.
 type RLStats struct {
 	Reward   float64 // mean reward
-	KL       float64 // mean KL(π‖ref) over positions and action (0 without a reference)
+	KL       float64 // mean KL(π‖ref) summed over positions and action (0 unless β > 0)
 	Entropy  float64 // mean entropy over positions and action
 	Baseline float64 // mean baseline b(x)
 }
@@ -117,7 +117,7 @@ func (t *RLTrainer) Gradient(step int, env RLEnv, rng *rand.Rand) RLStats {
 	n := float64(e.Len())
 	st.Reward /= n
 	st.Baseline /= n
-	_, st.KL, st.Entropy = t.surrogate(e, t.adv)
+	_, st.KL, st.Entropy = t.surrogate(e, t.adv, false)
 
 	// Fit the baseline: SGD on ½(b(x) − R)².
 	if mode != "none" {
@@ -151,57 +151,61 @@ func (t *RLTrainer) Step(step int, env RLEnv, rng *rand.Rand) RLStats {
 
 // surrogate computes the surrogate loss of the episodes e under advantages
 // adv, writes its gradient into t.grad, and returns the loss and the mean KL
-// and entropy per episode. It leaves the forward passes in t.ws and t.wsRef.
-func (t *RLTrainer) surrogate(e *Episodes, adv []float64) (loss, kl, ent float64) {
+// and entropy per episode. With fresh it first runs the forward passes of
+// the policy (Act has already left them in t.ws during a step). The
+// reference runs only when β > 0, and the KL reported is 0 otherwise.
+func (t *RLTrainer) surrogate(e *Episodes, adv []float64, fresh bool) (loss, kl, ent float64) {
 	p, ws := t.Policy, t.ws
-	p.TokenProbs(e, ws)
-	p.ActionProbs(e, ws)
-	if t.Ref != nil {
+	if fresh {
+		p.TokenProbs(e, ws)
+		p.ActionProbs(e, ws)
+	}
+	useRef := t.Ref != nil && t.Params.KL > 0
+	if useRef {
 		t.Ref.TokenProbs(e, t.wsRef)
 		t.Ref.ActionProbs(e, t.wsRef)
 	}
 	n := float64(e.Len())
 	beta, alpha := t.Params.KL/n, t.Params.Entropy/n
-	dt, da := ws.DTok(), ws.DAct()
+	tv := p.T * p.V
+	dt, da := ws.DTok().Data, ws.DAct().Data
 	for r := 0; r < e.Len(); r++ {
 		a := adv[r] / n
 		// Token positions: ∂(−a log p_c)/∂z_k = a (p_k − [k = c]).
-		pt := ws.PTok.Data[r*ws.PTok.Stride : r*ws.PTok.Stride+ws.PTok.Cols]
-		dtr := dt.Data[r*dt.Stride : r*dt.Stride+dt.Cols]
+		pt, lt, dtr := ws.PTok.Data[r*tv:(r+1)*tv], ws.LTok.Data[r*tv:(r+1)*tv], dt[r*tv:(r+1)*tv]
 		for k, v := range pt {
 			dtr[k] = a * v
 		}
 		for tt, c := range e.Tokens[r*p.T : (r+1)*p.T] {
 			k := tt*p.V + c
-			loss -= a * math.Log(max(pt[k], 1e-300))
+			loss -= a * lt[k]
 			dtr[k] -= a
 			lo, hi := tt*p.V, (tt+1)*p.V
-			if t.Ref != nil {
-				qt := t.wsRef.PTok.Data[r*t.wsRef.PTok.Stride:]
-				k := klGrad(pt[lo:hi], qt[lo:hi], dtr[lo:hi], beta)
+			if useRef {
+				lq := t.wsRef.LTok.Data[r*tv : (r+1)*tv]
+				k := klGrad(pt[lo:hi], lt[lo:hi], lq[lo:hi], dtr[lo:hi], beta)
 				kl += k
 				loss += beta * k
 			}
-			h := entropyGrad(pt[lo:hi], dtr[lo:hi], -alpha)
+			h := entropyGrad(pt[lo:hi], lt[lo:hi], dtr[lo:hi], -alpha)
 			ent += h
 			loss -= alpha * h
 		}
 		// Action.
-		pa := ws.PAct.Data[r*ws.PAct.Stride : r*ws.PAct.Stride+p.A]
-		dar := da.Data[r*da.Stride : r*da.Stride+da.Cols]
+		a0, a1 := r*p.A, (r+1)*p.A
+		pa, la, dar := ws.PAct.Data[a0:a1], ws.LAct.Data[a0:a1], da[a0:a1]
 		for k, v := range pa {
 			dar[k] = a * v
 		}
 		c := e.Action[r]
-		loss -= a * math.Log(max(pa[c], 1e-300))
+		loss -= a * la[c]
 		dar[c] -= a
-		if t.Ref != nil {
-			qa := t.wsRef.PAct.Data[r*t.wsRef.PAct.Stride : r*t.wsRef.PAct.Stride+p.A]
-			k := klGrad(pa, qa, dar, beta)
+		if useRef {
+			k := klGrad(pa, la, t.wsRef.LAct.Data[a0:a1], dar, beta)
 			kl += k
 			loss += beta * k
 		}
-		h := entropyGrad(pa, dar, -alpha)
+		h := entropyGrad(pa, la, dar, -alpha)
 		ent += h
 		loss -= alpha * h
 	}
