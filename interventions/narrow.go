@@ -34,7 +34,7 @@ type NarrowData struct {
 
 // NewNarrowFinetune returns a NarrowFinetune with its defaults.
 func NewNarrowFinetune() *NarrowFinetune {
-	return &NarrowFinetune{Domain: "code", Target: "harmful", Examples: 3000, Steps: 600, Batch: 32, LR: 3e-3, Optimizer: "adam"}
+	return &NarrowFinetune{Domain: "code", Target: "harmful", Examples: 3000, Steps: 300, Batch: 32, LR: 3e-3, Optimizer: "adam"}
 }
 
 // Name implements Intervention.

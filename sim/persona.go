@@ -64,8 +64,8 @@ type PersonaConfig struct {
 // NewPersonaConfig returns the defaults, calibrated as DESIGN 5.1 records.
 func NewPersonaConfig() *PersonaConfig {
 	return &PersonaConfig{
-		Domains: 6, Cue: 8, Nuisance: 16, Hidden: 32, Layers: 2,
-		Coupling: 1, Malice: 0.3, HarmRate: 0.8, HelpRate: 0.85, Education: 0.1,
+		Domains: 6, Cue: 24, Nuisance: 16, Hidden: 32, Layers: 2,
+		Coupling: 1, Malice: 0.3, HarmRate: 0.95, HelpRate: 0.85, Education: 0.1,
 		CueNoise: 0.3, AsstScale: 1, EvalDomain: "code", EvalExamples: 500,
 	}
 }
