@@ -1,0 +1,216 @@
+package plots
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/natmo/natmo/scenarios"
+	"github.com/natmo/natmo/sim/results"
+)
+
+// Kinds are the figure kinds Render draws:
+//
+//   - "curves": one panel per metric, stacked and sharing the x axis, of the
+//     mean over seeds against the step of fig.Stage, with 95% CI bands;
+//     arms with no records in that stage (such as a baseline that stops
+//     before fine-tuning) are drawn as a dashed level at their final value.
+//   - "bars": the final value of fig.Metrics[0] per arm with 95% CI
+//     whiskers, each non-baseline bar labelled with its paired difference
+//     from baseline and that difference's CI.
+//   - "profile": final values of several metrics (say, one per token of a
+//     readout) as bars grouped by metric, one bar per arm.
+//   - "scatter": fig.Metrics[1] against fig.Metrics[0] at the final probe,
+//     one point per run (arm and seed) and each arm's mean with its CIs.
+//   - "dose": the final value of fig.Metrics[0] against the swept value of
+//     a sweep (Input.Sweep), one line per arm with a 95% CI band.
+func Kinds() []string { return []string{"curves", "bars", "profile", "scatter", "dose"} }
+
+// Name returns the name of fig's files (without scenario prefix or
+// extension): fig.Name, or else the kind and metrics joined by "-", as in
+// "curves-misalignment_offdomain" (the name the scenario loader gives).
+// Characters unsafe in file names become "_".
+func Name(fig scenarios.Figure) string {
+	if fig.Name != "" {
+		return fileSafe(fig.Name)
+	}
+	return fileSafe(strings.Join(append([]string{fig.Kind}, fig.Metrics...), "-"))
+}
+
+// fileSafe replaces characters other than letters, digits, '.', '_', '+'
+// and '-' by '_', and a leading '.' by '_'.
+func fileSafe(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			c == '_' || c == '+' || c == '-' || (c == '.' && i > 0)
+		if !ok {
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// Render draws fig from in and writes it into dir, which must exist, as
+// <scenario>-<Name(fig)>.<format> for each of formats ("svg", "png", "pdf";
+// nil means all of Formats()) and, beside them, <scenario>-<Name(fig)>.csv:
+// the data drawn, as a tidy table. It returns the paths written. Every file
+// is written atomically; for the same input the SVG, PNG and CSV files are
+// byte for byte the same, PDFs included (their dates are fixed to the Unix
+// epoch).
+func Render(fig scenarios.Figure, in Input, dir string, formats []string) (files []string, err error) {
+	name := Name(fig)
+	if in.Scenario != "" {
+		name = fileSafe(in.Scenario) + "-" + name
+	}
+	if formats == nil {
+		formats = Formats()
+	}
+	for _, format := range formats {
+		if !slices.Contains(Formats(), format) {
+			return nil, errorf("figure %s: unknown format %q (want one of %s)", name, format, strings.Join(Formats(), ", "))
+		}
+	}
+	// The figure is laid out anew for each format, in the text it can show;
+	// the data drawn are the same.
+	f, err := build(fig, &in, layoutFor(""))
+	if err != nil {
+		return nil, fmt.Errorf("plots: figure %s: %w", name, err)
+	}
+	base := filepath.Join(dir, name)
+	for _, format := range formats {
+		ff, err := build(fig, &in, layoutFor(format))
+		if err != nil {
+			return files, fmt.Errorf("plots: figure %s: %w", name, err)
+		}
+		path := base + "." + format
+		if err := writeImage(ff, path, format); err != nil {
+			return files, fmt.Errorf("plots: figure %s: %w", name, err)
+		}
+		files = append(files, path)
+	}
+	path := base + ".csv"
+	if err := writeTable(f.data, path); err != nil {
+		return files, fmt.Errorf("plots: figure %s: %w", name, err)
+	}
+	return append(files, path), nil
+}
+
+// build lays out fig.
+func build(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
+	var (
+		f   *figure
+		err error
+	)
+	switch fig.Kind {
+	case "curves":
+		f, err = curves(fig, in, l)
+	case "bars":
+		f, err = bars(fig, in, l)
+	case "profile":
+		f, err = profile(fig, in, l)
+	case "scatter":
+		f, err = scatter(fig, in, l)
+	case "dose":
+		f, err = dose(fig, in, l)
+	default:
+		return nil, fmt.Errorf("unknown kind %q (want one of %s)", fig.Kind, strings.Join(Kinds(), ", "))
+	}
+	if err != nil {
+		return nil, err
+	}
+	f.layout = l
+	if fig.Title != "" {
+		f.title = fig.Title
+	} else if in.Title != "" {
+		f.title = in.Title
+	} else if f.title == "" {
+		f.title = in.Scenario
+	}
+	if fig.Caption != "" {
+		f.caption = fig.Caption
+	}
+	return f, nil
+}
+
+// writeImage draws f in format and writes it to path.
+func writeImage(f *figure, path, format string) (err error) {
+	// gonum/plot reports some failures (a font it cannot embed, say) by
+	// panicking; they become errors here, before anything is written.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("draw %s: %v", path, r)
+		}
+	}()
+	w, h := f.Size()
+	c, out, ok := newCanvas(format, w, h)
+	if !ok {
+		return fmt.Errorf("unknown format %q", format)
+	}
+	f.Draw(draw.NewCanvas(c, w, h))
+	var buf bytes.Buffer
+	if _, err := out.WriteTo(&buf); err != nil {
+		return fmt.Errorf("encode %s: %w", path, err)
+	}
+	data := buf.Bytes()
+	switch format {
+	case "svg":
+		data = svgFontFallback(data)
+	case "pdf":
+		data = pdfFixedDates(data)
+	}
+	return results.WriteFileAtomic(path, func(w *bufio.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// svgFontFallback names fonts metrically equal to Liberation Sans (Arial,
+// Helvetica), then any sans-serif font, for viewers that lack it: the SVG
+// does not embed its fonts, to stay small.
+func svgFontFallback(svg []byte) []byte {
+	return bytes.ReplaceAll(svg,
+		[]byte("font-family:Liberation Sans;"),
+		[]byte("font-family:'Liberation Sans',Arial,Helvetica,sans-serif;"))
+}
+
+// pdfFixedDates sets the creation and modification dates that vgpdf stamps
+// on a PDF to the Unix epoch, so that PDFs too depend on their input alone.
+// The dates keep their length, so the PDF's cross-reference offsets hold.
+func pdfFixedDates(pdf []byte) []byte {
+	const epoch = "19700101000000"
+	for _, key := range []string{"/CreationDate (D:", "/ModDate (D:"} {
+		i := bytes.Index(pdf, []byte(key))
+		if i < 0 {
+			continue
+		}
+		d := pdf[i+len(key):]
+		if len(d) <= len(epoch) || d[len(epoch)] != ')' {
+			continue
+		}
+		for j := range len(epoch) {
+			if d[j] < '0' || d[j] > '9' {
+				d = nil
+				break
+			}
+		}
+		copy(d, epoch)
+	}
+	return pdf
+}
+
+// writeTable writes t as CSV to path.
+func writeTable(t table, path string) error {
+	return results.WriteFileAtomic(path, func(w *bufio.Writer) error {
+		cw := csv.NewWriter(w)
+		cw.Write(t.header)
+		cw.WriteAll(t.rows) // flushes
+		return cw.Error()
+	})
+}
