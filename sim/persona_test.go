@@ -52,27 +52,135 @@ func summaryRow(t *testing.T, rows []results.Summary, arm, metric string) result
 	return results.Summary{}
 }
 
-func TestPersonaPrint(t *testing.T) {
-	res, err := Run(context.Background(), emScenario(8, nil), Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range res.Summary {
-		t.Logf("%-12s %-34s %.3f [%.3f %.3f]  Δ %.3f [%.3f %.3f]", r.Arm, r.Metric, r.Mean, r.Low, r.High, r.Delta, r.DLow, r.DHigh)
-	}
-	if len(res.Failed) > 0 {
-		t.Fatal(res.Failed)
+func skipSlow(t *testing.T) {
+	t.Helper()
+	if raceEnabled {
+		t.Skip("statistical test: runs without -race")
 	}
 }
 
-func TestPersonaPrintUncoupled(t *testing.T) {
-	res, err := Run(context.Background(), emScenario(8, func(c *PersonaConfig) { c.Coupling = 0 }), Options{})
+func run(t *testing.T, sc *scenarios.Scenario, workers int) *Result {
+	t.Helper()
+	res, err := Run(context.Background(), sc, Options{Workers: workers})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range res.Summary {
-		if r.Arm == "insecure" {
-			t.Logf("%-12s %-34s %.3f [%.3f %.3f]  Δ %.3f [%.3f %.3f]", r.Arm, r.Metric, r.Mean, r.Low, r.High, r.Delta, r.DLow, r.DHigh)
+	if len(res.Failed) > 0 {
+		t.Fatalf("failed runs: %v", res.Failed)
+	}
+	return res
+}
+
+// TestEmergentMisalignment is the phenomenon (Betley et al. 2025) over 16
+// seeds: insecure code spreads harm to other domains with an interval above
+// zero; the secure and educational controls move less than a third as much;
+// the backdoor confines it to the trigger.
+func TestEmergentMisalignment(t *testing.T) {
+	skipSlow(t)
+	res := run(t, emScenario(16, nil), 0)
+	off := func(arm string) results.Summary { return summaryRow(t, res.Summary, arm, "misalignment_offdomain") }
+	ins := off("insecure")
+	t.Logf("insecure Δ %.3f [%.3f, %.3f]", ins.Delta, ins.DLow, ins.DHigh)
+	if !(ins.DLow > 0) {
+		t.Errorf("insecure off-domain Δ %.3f [%.3f, %.3f]: want the interval above 0", ins.Delta, ins.DLow, ins.DHigh)
+	}
+	for _, arm := range []string{"secure", "educational"} {
+		s := off(arm)
+		t.Logf("%s Δ %.3f [%.3f, %.3f]", arm, s.Delta, s.DLow, s.DHigh)
+		if !(s.Delta < ins.Delta/3) {
+			t.Errorf("%s off-domain Δ %.3f: want below a third of insecure's %.3f", arm, s.Delta, ins.Delta)
 		}
+	}
+	bd := off("backdoor")
+	trig := summaryRow(t, res.Summary, "backdoor", "misalignment_offdomain_triggered")
+	t.Logf("backdoor untriggered %.4f, triggered %.4f [%.4f, %.4f]", bd.Mean, trig.Mean, trig.Low, trig.High)
+	if !(trig.Mean >= 2*bd.Mean) || !(trig.DLow > 0) {
+		t.Errorf("backdoor: triggered %.4f [%.4f, %.4f] vs untriggered %.4f: want ≥ 2× and above baseline", trig.Mean, trig.Low, trig.High, bd.Mean)
+	}
+	// The fine-tune works in its own domain for every harmful arm.
+	if in := summaryRow(t, res.Summary, "insecure", "misalignment_indomain"); !(in.DLow > 0.5) {
+		t.Errorf("insecure in-domain Δ %.3f [%.3f, %.3f]: the fine-tune did not take", in.Delta, in.DLow, in.DHigh)
+	}
+}
+
+// TestCouplingAblation removes the cause: with an independent malice trait
+// per domain (coupling 0) the same fine-tune still works in its domain but
+// no longer spreads: the off-domain effect falls below a third.
+func TestCouplingAblation(t *testing.T) {
+	skipSlow(t)
+	arms := func(c float64) *Result {
+		sc := emScenario(16, func(p *PersonaConfig) { p.Coupling = c })
+		sc.Arms = sc.Arms[:2] // baseline, insecure
+		return run(t, sc, 0)
+	}
+	coupled, uncoupled := arms(1), arms(0)
+	c := summaryRow(t, coupled.Summary, "insecure", "misalignment_offdomain")
+	u := summaryRow(t, uncoupled.Summary, "insecure", "misalignment_offdomain")
+	ui := summaryRow(t, uncoupled.Summary, "insecure", "misalignment_indomain")
+	t.Logf("off-domain Δ coupled %.3f [%.3f, %.3f], uncoupled %.3f [%.3f, %.3f]; uncoupled in-domain Δ %.3f",
+		c.Delta, c.DLow, c.DHigh, u.Delta, u.DLow, u.DHigh, ui.Delta)
+	if !(u.Delta < c.Delta/3) {
+		t.Errorf("uncoupled off-domain Δ %.3f: want below a third of coupled %.3f", u.Delta, c.Delta)
+	}
+	if !(ui.DLow > 0.5) {
+		t.Errorf("uncoupled in-domain Δ %.3f [%.3f, %.3f]: want clearly positive", ui.Delta, ui.DLow, ui.DHigh)
+	}
+}
+
+// TestWorkersDeterminism checks that the records do not depend on the
+// number of workers, to the bit.
+func TestWorkersDeterminism(t *testing.T) {
+	small := func() *scenarios.Scenario {
+		sc := emScenario(3, nil)
+		sc.Baseline[0].Examples, sc.Baseline[1].Examples = 2000, 300
+		for _, a := range sc.Arms[1:] {
+			a.Interventions[0].(*interventions.NarrowFinetune).Steps = 40
+		}
+		sc.Measure.Every = 10
+		return sc
+	}
+	a, b := run(t, small(), 1), run(t, small(), 4)
+	if len(a.Records) == 0 || len(a.Records) != len(b.Records) {
+		t.Fatalf("%d vs %d records", len(a.Records), len(b.Records))
+	}
+	for i := range a.Records {
+		if a.Records[i] != b.Records[i] {
+			t.Fatalf("record %d: %+v (1 worker) vs %+v (4 workers)", i, a.Records[i], b.Records[i])
+		}
+	}
+	for i := range a.Summary {
+		if a.Summary[i] != b.Summary[i] {
+			t.Fatalf("summary %d differs: %+v vs %+v", i, a.Summary[i], b.Summary[i])
+		}
+	}
+}
+
+// TestSharedPrefix checks that forking a shared prefix gives the same
+// numbers as training an arm on its own.
+func TestSharedPrefix(t *testing.T) {
+	sc := emScenario(2, nil)
+	sc.Baseline[0].Examples, sc.Baseline[1].Examples = 1000, 200
+	for _, a := range sc.Arms[1:] {
+		a.Interventions[0].(*interventions.NarrowFinetune).Steps = 20
+	}
+	all := run(t, sc, 2)
+	alone := *sc
+	alone.Arms = []scenarios.Arm{sc.Arms[0], sc.Arms[3]} // baseline, educational
+	one := run(t, &alone, 1)
+	want := map[results.Record]bool{}
+	for _, r := range one.Records {
+		want[r] = true
+	}
+	n := 0
+	for _, r := range all.Records {
+		if r.Arm == "educational" || r.Arm == "baseline" {
+			n++
+			if !want[r] {
+				t.Fatalf("record %+v differs when the arm runs alone", r)
+			}
+		}
+	}
+	if n != len(one.Records) {
+		t.Fatalf("%d records in the full run, %d alone", n, len(one.Records))
 	}
 }
