@@ -1,0 +1,139 @@
+package results
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestQuantile(t *testing.T) {
+	xs := []float64{1, 2, 3, 4}
+	for _, c := range []struct{ p, want float64 }{{0, 1}, {0.25, 1.75}, {0.5, 2.5}, {0.9, 3.7}, {1, 4}} {
+		if got := Quantile(xs, c.p); got != c.want {
+			t.Errorf("Quantile(%v, %v) = %v, want %v (by hand: type 7)", xs, c.p, got, c.want)
+		}
+	}
+}
+
+func TestMeanCI(t *testing.T) {
+	if m, lo, hi := MeanCI([]float64{0.3, 0.3, 0.3}); m != 0.3 || lo != 0.3 || hi != 0.3 {
+		t.Errorf("constant sample: %v [%v, %v], want 0.3 [0.3, 0.3]", m, lo, hi)
+	}
+	if m, lo, hi := MeanCI([]float64{2}); m != 2 || lo != 2 || hi != 2 {
+		t.Errorf("one value: %v [%v, %v]", m, lo, hi)
+	}
+	xs := []float64{0, 0, 0, 0, 1, 1, 1, 1}
+	m, lo, hi := MeanCI(xs)
+	// The mean of 8 fair coin flips resampled has sd √(0.25/8) ≈ 0.177, so a
+	// 95% interval is about 0.5 ± 0.35, on the grid of multiples of 1/8.
+	if m != 0.5 || !(lo >= 0.125 && lo <= 0.25) || !(hi >= 0.75 && hi <= 0.875) {
+		t.Errorf("MeanCI(%v) = %v [%v, %v], want 0.5 [≈0.19, ≈0.81]", xs, m, lo, hi)
+	}
+	if m2, lo2, hi2 := MeanCI(xs); m2 != m || lo2 != lo || hi2 != hi {
+		t.Error("MeanCI is not deterministic")
+	}
+}
+
+// TestSummarise checks the summary against values computed by hand: the
+// last probe per seed is used, deltas are paired by seed.
+func TestSummarise(t *testing.T) {
+	recs := []Record{
+		{"baseline", 0, "sft", 10, "m", 0.1}, {"baseline", 1, "sft", 10, "m", 0.2}, {"baseline", 2, "sft", 10, "m", 0.3},
+		{"arm", 0, "finetune", 0, "m", 9}, // superseded by the later probe
+		{"arm", 0, "finetune", 5, "m", 0.5}, {"arm", 1, "finetune", 5, "m", 0.4}, {"arm", 2, "finetune", 5, "m", 0.9},
+	}
+	rows := Summarise(recs, []string{"baseline", "arm"}, []string{"m"}, "baseline")
+	if len(rows) != 2 {
+		t.Fatalf("%d rows", len(rows))
+	}
+	a := rows[1]
+	// Means: arm (0.5+0.4+0.9)/3 = 0.6; deltas 0.4, 0.2, 0.6 → 0.4.
+	if a.Arm != "arm" || a.N != 3 || !near(a.Mean, 0.6) || !near(a.Delta, 0.4) {
+		t.Errorf("arm row %+v: want n 3, mean 0.6, delta 0.4", a)
+	}
+	if !(a.DLow >= 0.2-1e-12 && a.DLow < 0.4 && a.DHigh > 0.4 && a.DHigh <= 0.6+1e-12) {
+		t.Errorf("delta interval [%v, %v] must lie within the deltas' range [0.2, 0.6] around 0.4", a.DLow, a.DHigh)
+	}
+	if b := rows[0]; b.Delta != 0 || b.DLow != 0 || b.DHigh != 0 || !near(b.Mean, 0.2) {
+		t.Errorf("baseline row %+v: want mean 0.2 and a zero delta", b)
+	}
+}
+
+func TestTablesRoundTrip(t *testing.T) {
+	recs := []Record{{"baseline", 0, "sft", 10, "m", 0.1}, {"a,b", 3, "finetune.2", 7, "x", 1.0 / 3}}
+	var buf bytes.Buffer
+	if err := WriteMetrics(&buf, recs); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadMetrics(&buf)
+	if err != nil || len(got) != 2 || got[0] != recs[0] || got[1] != recs[1] {
+		t.Fatalf("round trip: %v %v", got, err)
+	}
+	sum := []Summary{{"a", "m", 3, 0.1, 0, 0.2, 0.05, -0.1, 0.3}}
+	buf.Reset()
+	WriteSummary(&buf, sum)
+	gs, err := ReadSummary(&buf)
+	if err != nil || len(gs) != 1 || gs[0] != sum[0] {
+		t.Fatalf("round trip: %v %v", gs, err)
+	}
+	if _, err := ReadMetrics(bytes.NewBufferString("arm,seed\n")); err == nil {
+		t.Error("a table with the wrong header was accepted")
+	}
+}
+
+func TestWriteFileAtomicLeavesNoPartial(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "f.csv")
+	os.WriteFile(p, []byte("old"), 0o644)
+	err := WriteFileAtomic(p, func(w *bufio.Writer) error {
+		w.WriteString("half")
+		return os.ErrClosed
+	})
+	if err == nil {
+		t.Fatal("want the writer's error")
+	}
+	if b, _ := os.ReadFile(p); string(b) != "old" {
+		t.Errorf("file = %q, want the old content", b)
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 1 {
+		t.Errorf("%d entries left, want only the old file", len(es))
+	}
+}
+
+func TestStaging(t *testing.T) {
+	dir := t.TempDir()
+	final := filepath.Join(dir, "out")
+	st, err := NewStaging(final, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(st.Path("a.csv"), []byte("x"), 0o644)
+	if _, err := os.Stat(final); err == nil {
+		t.Fatal("final folder exists before Commit")
+	}
+	if err := st.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewStaging(final, false); err == nil {
+		t.Fatal("an existing results folder may not be replaced without force")
+	}
+	st2, err := NewStaging(final, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(st2.Path("b.csv"), []byte("y"), 0o644)
+	if err := st2.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	es, _ := os.ReadDir(final)
+	if len(es) != 1 || es[0].Name() != "b.csv" {
+		t.Errorf("after a forced commit the folder holds %v, want only b.csv", es)
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 1 {
+		t.Errorf("%d entries beside the results folder, want none", len(es)-1)
+	}
+}
+
+func near(a, b float64) bool { return a-b < 1e-12 && b-a < 1e-12 }
