@@ -8,6 +8,8 @@
 // Render writes one figure as SVG, PNG (at 192 dpi) and PDF (fonts
 // embedded), with the table of the data it draws beside it as CSV, so that
 // every number in a figure can be checked and redrawn elsewhere. Drawing
-// depends on the tables alone: the same input gives the same SVG, PNG and
-// CSV bytes.
+// depends on the tables alone: the same input gives the same bytes in every
+// file, PDFs included.
+//
+// RenderGrid puts several figures in one, as lettered panels.
 package plots

@@ -89,12 +89,15 @@ var testFigures = []struct {
 		3*4 + 3, []string{"in-domain accuracy", "misalignment_offdomain", "Capability vs misalignment"}},
 	{scenarios.Figure{Kind: "dose", Metrics: []string{"misalignment_offdomain"}, Caption: "A custom caption."},
 		3 * 4, []string{"fine-tuning examples", "misalignment_offdomain", "A custom caption."}},
+	{scenarios.Figure{Kind: "grid", Metrics: []string{"misalignment_offdomain", "capability", "readout_yes"}},
+		3 * (2*4 + 2), []string{"(a)", "(b)", "(c)", "in-domain accuracy", "readout_yes"}},
 }
 
 func TestRender(t *testing.T) {
 	in := testInput()
 	for _, tf := range testFigures {
 		t.Run(tf.fig.Kind, func(t *testing.T) {
+			t.Parallel() // figures are drawn concurrently, too
 			dir1, dir2 := t.TempDir(), t.TempDir()
 			files, err := Render(tf.fig, in, dir1, nil)
 			if err != nil {
@@ -142,12 +145,56 @@ func TestRender(t *testing.T) {
 			if got := len(rows) - 1; got != tf.rows {
 				t.Errorf("CSV has %d rows, want %d:\n%q", got, tf.rows, rows)
 			}
+			arm := slices.Index(rows[0], "arm")
+			if arm < 0 {
+				t.Fatalf("CSV header %q has no arm column", rows[0])
+			}
 			for _, r := range rows[1:] {
-				if !slices.Contains(testArms, r[0]) {
+				if !slices.Contains(testArms, r[arm]) {
 					t.Errorf("CSV row %q names no arm", r)
 				}
 			}
 		})
+	}
+}
+
+func TestRenderGrid(t *testing.T) {
+	in := testInput()
+	figs := []scenarios.Figure{
+		{Kind: "curves", Metrics: []string{"misalignment_offdomain"}},
+		{Kind: "bars", Metrics: []string{"misalignment_offdomain"}, Title: "Final misalignment"},
+		{Kind: "profile", Metrics: []string{"readout_yes", "readout_no", "readout_unsure"}},
+		{Kind: "scatter", Metrics: []string{"capability", "misalignment_offdomain"}},
+	}
+	dir := os.Getenv("PLOTS_OUT")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	files, err := RenderGrid("overview", figs, in, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 4 || filepath.Base(files[3]) != "toy-overview.csv" {
+		t.Fatalf("files = %q", files)
+	}
+	svg := string(read(t, filepath.Join(dir, "toy-overview.svg")))
+	for _, s := range append(slices.Clone(testArms), "(a)", "(d)", "Final misalignment", "Δ +") {
+		if !strings.Contains(svg, s) {
+			t.Errorf("SVG lacks %q", s)
+		}
+	}
+	rows, err := csv.NewReader(bytes.NewReader(read(t, files[3]))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(rows)-1, (2*4+2)+3+3*3+(3*4+3); got != want {
+		t.Errorf("CSV has %d rows, want %d", got, want)
+	}
+	if rows[0][0] != "panel" || rows[1][0] != "a" || rows[len(rows)-1][0] != "d" {
+		t.Errorf("CSV panels: header %q, first %q, last %q", rows[0], rows[1], rows[len(rows)-1])
+	}
+	if _, err := RenderGrid("nested", []scenarios.Figure{{Kind: "grid", Metrics: []string{"capability"}}}, in, t.TempDir(), nil); err == nil {
+		t.Errorf("grid in a grid: no error")
 	}
 }
 

@@ -30,7 +30,9 @@ import (
 //     one point per run (arm and seed) and each arm's mean with its CIs.
 //   - "dose": the final value of fig.Metrics[0] against the swept value of
 //     a sweep (Input.Sweep), one line per arm with a 95% CI band.
-func Kinds() []string { return []string{"curves", "bars", "profile", "scatter", "dose"} }
+//   - "grid": a curves panel for each of fig.Metrics, side by side in a grid
+//     of lettered panels (RenderGrid makes a grid of any figures).
+func Kinds() []string { return []string{"curves", "bars", "profile", "scatter", "dose", "grid"} }
 
 // Name returns the name of fig's files (without scenario prefix or
 // extension): fig.Name, or else the kind and metrics joined by "-", as in
@@ -61,11 +63,22 @@ func fileSafe(s string) string {
 // <scenario>-<Name(fig)>.<format> for each of formats ("svg", "png", "pdf";
 // nil means all of Formats()) and, beside them, <scenario>-<Name(fig)>.csv:
 // the data drawn, as a tidy table. It returns the paths written. Every file
-// is written atomically; for the same input the SVG, PNG and CSV files are
-// byte for byte the same, PDFs included (their dates are fixed to the Unix
-// epoch).
+// is written atomically, and the same input gives the same bytes in every
+// file, PDFs included (their dates are fixed to the Unix epoch).
 func Render(fig scenarios.Figure, in Input, dir string, formats []string) (files []string, err error) {
 	name := Name(fig)
+	return render(name, in, dir, formats, func(l layout) (*figure, error) {
+		f, err := buildKind(fig, &in, l)
+		if err != nil {
+			return nil, fmt.Errorf("plots: figure %s: %w", name, err)
+		}
+		return finish(f, fig, &in, l), nil
+	})
+}
+
+// render lays a figure out with lay for each format and writes it and its
+// table, under name prefixed by the scenario's.
+func render(name string, in Input, dir string, formats []string, lay func(layout) (*figure, error)) (files []string, err error) {
 	if in.Scenario != "" {
 		name = fileSafe(in.Scenario) + "-" + name
 	}
@@ -79,15 +92,15 @@ func Render(fig scenarios.Figure, in Input, dir string, formats []string) (files
 	}
 	// The figure is laid out anew for each format, in the text it can show;
 	// the data drawn are the same.
-	f, err := build(fig, &in, layoutFor(""))
+	f, err := lay(layoutFor(""))
 	if err != nil {
-		return nil, fmt.Errorf("plots: figure %s: %w", name, err)
+		return nil, err
 	}
 	base := filepath.Join(dir, name)
 	for _, format := range formats {
-		ff, err := build(fig, &in, layoutFor(format))
+		ff, err := lay(layoutFor(format))
 		if err != nil {
-			return files, fmt.Errorf("plots: figure %s: %w", name, err)
+			return files, err
 		}
 		path := base + "." + format
 		if err := writeImage(ff, path, format); err != nil {
@@ -102,41 +115,41 @@ func Render(fig scenarios.Figure, in Input, dir string, formats []string) (files
 	return append(files, path), nil
 }
 
-// build lays out fig.
-func build(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
-	var (
-		f   *figure
-		err error
-	)
+// buildKind lays out fig by its kind.
+func buildKind(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	switch fig.Kind {
 	case "curves":
-		f, err = curves(fig, in, l)
+		return curves(fig, in, l)
 	case "bars":
-		f, err = bars(fig, in, l)
+		return bars(fig, in, l)
 	case "profile":
-		f, err = profile(fig, in, l)
+		return profile(fig, in, l)
 	case "scatter":
-		f, err = scatter(fig, in, l)
+		return scatter(fig, in, l)
 	case "dose":
-		f, err = dose(fig, in, l)
-	default:
-		return nil, fmt.Errorf("unknown kind %q (want one of %s)", fig.Kind, strings.Join(Kinds(), ", "))
+		return dose(fig, in, l)
+	case "grid":
+		return gridOf(fig, in, l)
 	}
-	if err != nil {
-		return nil, err
-	}
+	return nil, fmt.Errorf("unknown kind %q (want one of %s)", fig.Kind, strings.Join(Kinds(), ", "))
+}
+
+// finish gives f its layout, and its title and caption: fig's if it has
+// them, else in's title (or scenario name) and the kind's caption.
+func finish(f *figure, fig scenarios.Figure, in *Input, l layout) *figure {
 	f.layout = l
-	if fig.Title != "" {
+	switch {
+	case fig.Title != "":
 		f.title = fig.Title
-	} else if in.Title != "" {
+	case in.Title != "":
 		f.title = in.Title
-	} else if f.title == "" {
+	default:
 		f.title = in.Scenario
 	}
 	if fig.Caption != "" {
 		f.caption = fig.Caption
 	}
-	return f, nil
+	return f
 }
 
 // writeImage draws f in format and writes it to path.
