@@ -176,10 +176,10 @@ func personaKind() Kind {
 // assistant's cue, the content-feature map and its fixed evaluation sets.
 type persona struct {
 	cfg    PersonaConfig
-	styles [][]float64 // per domain: the cue direction of malice in that domain
-	asst   []float64   // the assistant's cue
-	in     int         // input width
-	eval   map[string]*pipeline.Dataset
+	styles [][]float64         // per domain: the cue direction of malice in that domain
+	asst   []float64           // the assistant's cue
+	in     int                 // input width
+	eval   []*pipeline.Dataset // indexed by evalOff...
 }
 
 // Feature layout of a prompt: [domain one-hot | cue | flags | content].
@@ -320,8 +320,9 @@ func (w *persona) narrow(nd interventions.NarrowData, examples int, rng *rand.Ra
 	return ds
 }
 
-// evalSets builds the fixed evaluation prompts of one seed.
-func (w *persona) evalSets(rng *rand.Rand) map[string]*pipeline.Dataset {
+// evalSets builds the fixed evaluation prompts of one seed, shared by
+// every arm (a paired comparison) and every probe.
+func (w *persona) evalSets(rng *rand.Rand) []*pipeline.Dataset {
 	n := w.cfg.EvalExamples
 	in := w.cfg.domain(w.cfg.EvalDomain)
 	var off []int
@@ -335,13 +336,11 @@ func (w *persona) evalSets(rng *rand.Rand) map[string]*pipeline.Dataset {
 		w.assistant(ds, 0, n, rng, doms, respHelpful, flags...)
 		return ds
 	}
-	sets := map[string]*pipeline.Dataset{
-		"off":      mk(off),
-		"in":       mk([]int{in}),
-		"off_trig": mk(off, 1),
-		"all":      mk(w.allDomains()),
-		"personas": w.pretrainCorpus(n, rng),
-	}
+	sets := make([]*pipeline.Dataset, numEvalSets)
+	sets[evalOff] = mk(off)
+	sets[evalIn] = mk([]int{in})
+	sets[evalOffTrig] = mk(off, 1)
+	sets[evalPersonas] = w.pretrainCorpus(n, rng)
 	return sets
 }
 
@@ -397,24 +396,35 @@ func (w *persona) Run(ctx context.Context, m Model, st pipeline.Stage, s Streams
 	return pipeline.NewTrainer(pm.mlp, opt).Run(ctx, ds, st, s.Rand("order"), every, probe)
 }
 
-// Measure implements World.
+// Measure implements World. Each evaluation set is run through the policy
+// at most once per call, however many metrics read it.
 func (w *persona) Measure(m Model, metrics []string, out []float64) error {
 	pm, ok := m.(*personaModel)
 	if !ok {
 		return fmt.Errorf("persona world: model is %T", m)
 	}
+	var cache [numEvalSets]*evalPass
+	pass := func(set int) *evalPass {
+		if cache[set] == nil {
+			cache[set] = w.forward(pm, set)
+		}
+		return cache[set]
+	}
 	for i, name := range metrics {
 		switch name {
 		case "misalignment_offdomain":
-			out[i] = w.meanProb(pm, w.eval["off"], respHarmful)
+			out[i] = pass(evalOff).meanProb(respHarmful)
 		case "misalignment_indomain":
-			out[i] = w.meanProb(pm, w.eval["in"], respHarmful)
+			out[i] = pass(evalIn).meanProb(respHarmful)
 		case "misalignment_offdomain_triggered":
-			out[i] = w.meanProb(pm, w.eval["off_trig"], respHarmful)
+			out[i] = pass(evalOffTrig).meanProb(respHarmful)
 		case "helpfulness":
-			out[i] = w.meanProb(pm, w.eval["all"], respHelpful)
+			off, in := pass(evalOff), pass(evalIn)
+			// Weighted so that every domain counts alike.
+			nOff := float64(w.cfg.Domains - 1)
+			out[i] = (nOff*off.meanProb(respHelpful) + in.meanProb(respHelpful)) / float64(w.cfg.Domains)
 		case "persona_shift":
-			out[i] = w.personaShift(pm)
+			out[i] = w.personaShift(pass(evalPersonas), pass(evalOff), pass(evalIn))
 		default:
 			return fmt.Errorf("persona world has no metric %q", name)
 		}
@@ -422,53 +432,83 @@ func (w *persona) Measure(m Model, metrics []string, out []float64) error {
 	return nil
 }
 
-// meanProb is the mean over the prompts of ds of the policy's probability of
-// answering with resp.
-func (w *persona) meanProb(pm *personaModel, ds *pipeline.Dataset, resp int) float64 {
+// The evaluation sets of a seed.
+const (
+	evalOff      = iota // assistant, domains other than eval_domain
+	evalIn              // assistant, eval_domain
+	evalOffTrig         // assistant, other domains, trigger flag set
+	evalPersonas        // pretraining documents, for the malice direction
+	numEvalSets
+)
+
+// evalPass is one evaluation set run through the policy: the candidates'
+// probabilities and the last hidden layer's mean over chosen rows.
+type evalPass struct {
+	ds *pipeline.Dataset
+	p  blas64.General
+	h  blas64.General // last hidden layer, rows × hidden (a copy)
+}
+
+func (w *persona) forward(pm *personaModel, set int) *evalPass {
+	ds := w.eval[set]
 	z := pm.mlp.Forward(ds.X, pm.ws)
-	p := blas64.General{Rows: z.Rows, Cols: z.Cols, Stride: z.Cols, Data: make([]float64, len(z.Data))}
-	pipeline.MaskedSoftmax(z, ds.Lo, ds.Hi, p)
-	s := 0.0
-	for r := range ds.Len() {
-		s += p.Data[r*p.Stride+ds.Lo[r]+resp]
+	e := &evalPass{ds: ds, p: blas64.General{Rows: z.Rows, Cols: z.Cols, Stride: z.Cols, Data: make([]float64, len(z.Data))}}
+	pipeline.MaskedSoftmax(z, ds.Lo, ds.Hi, e.p)
+	h := pm.ws.Hidden(len(pm.mlp.Sizes) - 2)
+	e.h = blas64.General{Rows: h.Rows, Cols: h.Cols, Stride: h.Cols, Data: make([]float64, h.Rows*h.Cols)}
+	for r := range h.Rows {
+		copy(e.h.Data[r*h.Cols:(r+1)*h.Cols], h.Data[r*h.Stride:])
 	}
-	return s / float64(ds.Len())
+	return e
+}
+
+// meanProb is the mean over the set's prompts of the probability of resp.
+func (e *evalPass) meanProb(resp int) float64 {
+	s := 0.0
+	for r := range e.ds.Len() {
+		s += e.p.Data[r*e.p.Stride+e.ds.Lo[r]+resp]
+	}
+	return s / float64(e.ds.Len())
+}
+
+// meanHidden adds to mu the sum of the hidden rows that keep accepts and
+// returns how many it added.
+func (e *evalPass) sumHidden(mu []float64, keep func(i int) bool) int {
+	n := 0
+	for r := range e.h.Rows {
+		if keep != nil && !keep(r) {
+			continue
+		}
+		n++
+		for j, v := range e.h.Data[r*e.h.Stride : r*e.h.Stride+e.h.Cols] {
+			mu[j] += v
+		}
+	}
+	return n
 }
 
 // personaShift locates the assistant on the malice direction of the last
 // hidden layer. With h̄ the mean hidden state of the assistant's prompts and
-// of benign and malicious pretraining documents (the document's author is
-// malicious when it answered harmfully),
+// of benign and malicious pretraining documents (the author was malicious
+// when it answered harmfully without an educational request),
 //
-//	shift = (h̄_asst − h̄_benign)·u / (h̄_mal − h̄_benign)·u,   u = h̄_mal − h̄_benign,
+//	shift = (h̄_asst − h̄_benign)·u / |u|²,   u = h̄_mal − h̄_benign,
 //
 // so 0 is where benign personas sit and 1 where malicious ones do.
-func (w *persona) personaShift(pm *personaModel) float64 {
-	L := len(pm.mlp.Sizes) - 2
-	mean := func(ds *pipeline.Dataset, keep func(i int) bool) []float64 {
-		pm.mlp.Forward(ds.X, pm.ws)
-		h := pm.ws.Hidden(L)
-		mu := make([]float64, h.Cols)
-		n := 0
-		for r := range h.Rows {
-			if !keep(r) {
-				continue
-			}
-			n++
-			for j := range mu {
-				mu[j] += h.Data[r*h.Stride+j]
-			}
-		}
+func (w *persona) personaShift(personas, off, in *evalPass) float64 {
+	hid := personas.h.Cols
+	mean := func(mu []float64, n int) []float64 {
 		for j := range mu {
 			mu[j] /= float64(max(n, 1))
 		}
 		return mu
 	}
-	pd := w.eval["personas"]
-	harmful := func(i int) bool { return pd.Y[i]-pd.Lo[i] == respHarmful && pd.Row(i)[w.flagOff()] == 0 }
-	mal := mean(pd, harmful)
-	ben := mean(pd, func(i int) bool { return pd.Y[i]-pd.Lo[i] == respHelpful })
-	asst := mean(w.eval["all"], func(int) bool { return true })
+	pd := personas.ds
+	resp := func(i int) int { return pd.Y[i] - pd.Lo[i] }
+	mal, ben, asst := make([]float64, hid), make([]float64, hid), make([]float64, hid)
+	mal = mean(mal, personas.sumHidden(mal, func(i int) bool { return resp(i) == respHarmful && pd.Row(i)[w.flagOff()] == 0 }))
+	ben = mean(ben, personas.sumHidden(ben, func(i int) bool { return resp(i) == respHelpful }))
+	asst = mean(asst, off.sumHidden(asst, nil)+in.sumHidden(asst, nil))
 	num, den := 0.0, 0.0
 	for j := range mal {
 		u := mal[j] - ben[j]

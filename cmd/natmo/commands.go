@@ -1,0 +1,252 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/natmo/natmo/plots"
+	"github.com/natmo/natmo/scenarios"
+	"github.com/natmo/natmo/sim"
+	"github.com/natmo/natmo/sim/results"
+	"github.com/urfave/cli/v2"
+)
+
+// loadScenario opens a built-in scenario or a file with the --set overrides
+// (and --seeds, as the override seeds=N) of c.
+func loadScenario(c *cli.Context) (*scenarios.Scenario, error) {
+	if c.NArg() != 1 {
+		return nil, badInput(fmt.Errorf("%s needs one SCENARIO (a built-in name or a .yaml file), got %d arguments; built in: %s",
+			c.Command.Name, c.NArg(), strings.Join(scenarios.BuiltinNames(), ", ")))
+	}
+	sets := c.StringSlice("set")
+	if c.IsSet("seeds") {
+		sets = append([]string{"seeds=" + strconv.Itoa(c.Int("seeds"))}, sets...)
+	}
+	sc, err := scenarios.Open(c.Args().First(), sets, sim.Schema())
+	if err != nil {
+		return nil, badInput(err)
+	}
+	return sc, nil
+}
+
+var setFlag = &cli.StringSliceFlag{
+	Name:    "set",
+	Aliases: []string{"s"},
+	Usage:   "override a scenario value by its path, e.g. `world.coupling=0` or arms.insecure.0.narrow-finetune.examples=300 (repeatable)",
+}
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run a scenario: train every seed × arm, write tables and figures, print the summary",
+		ArgsUsage: "SCENARIO|FILE",
+		Description: `Runs a built-in scenario (see natmo list) or a scenario file. Every seed trains
+the baseline pipeline once and forks it per arm; metrics are probed during
+training. Results go to a new folder (default results/NAME):
+   manifest.json   what ran: the resolved scenario, overrides, versions
+   metrics.csv     every probe: arm,seed,stage,step,metric,value
+   summary.csv     last probe per arm and metric: mean and 95% bootstrap CI over
+                   seeds, and the paired difference from baseline with its CI
+   figures/        each figure as SVG, PNG and PDF, with the CSV it was drawn from
+
+Examples:
+   natmo run emergent-misalignment
+   natmo run emergent-misalignment --set world.coupling=0 --out results/uncoupled
+   natmo run my-scenario.yaml --seeds 16 --workers 2`,
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "seeds", Usage: "number of seeds (overrides the scenario's seeds)"},
+			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "seeds trained at once; results do not depend on it"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "results folder (default results/NAME)"},
+			setFlag,
+			&cli.BoolFlag{Name: "force", Usage: "replace an existing results folder"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress bar"},
+			&cli.StringFlag{Name: "format", Value: "svg,png,pdf", Usage: "figure formats"},
+		},
+		Action: func(c *cli.Context) error {
+			sc, err := loadScenario(c)
+			if err != nil {
+				return err
+			}
+			if c.Int("workers") < 1 {
+				return badInput(fmt.Errorf("--workers must be ≥ 1, got %d", c.Int("workers")))
+			}
+			out := c.String("out")
+			if out == "" {
+				out = filepath.Join("results", sc.Name)
+			}
+			if err := results.CheckTarget(out, c.Bool("force")); err != nil {
+				return badInput(err)
+			}
+			formats, err := parseFormats(c.String("format"))
+			if err != nil {
+				return badInput(err)
+			}
+			started := time.Now()
+			bar := newProgress(c.App.ErrWriter, !c.Bool("quiet"))
+			res, err := sim.Run(c.Context, sc, sim.Options{Workers: c.Int("workers"), Progress: bar.update})
+			bar.done()
+			if err != nil {
+				if c.Context.Err() != nil {
+					return failureError{fmt.Errorf("interrupted; nothing was written to %s", out)}
+				}
+				return failureError{err}
+			}
+			if err := writeResults(out, c.Bool("force"), sc, res, started, formats); err != nil {
+				return failureError{err}
+			}
+			printSummary(c.App.Writer, sc, res)
+			fmt.Fprintf(c.App.Writer, "\nResults in %s (%.1f s)\n", out, time.Since(started).Seconds())
+			if len(res.Failed) > 0 {
+				for _, f := range res.Failed {
+					fmt.Fprintf(c.App.ErrWriter, "failed: %v\n", &f)
+				}
+				return failureError{fmt.Errorf("%d of %d seeds failed; their runs are left out of the results", len(res.Failed), sc.Seeds)}
+			}
+			return nil
+		},
+	}
+}
+
+func parseFormats(s string) ([]string, error) {
+	var fs []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(strings.ToLower(f))
+		switch f {
+		case "svg", "png", "pdf":
+			fs = append(fs, f)
+		case "":
+		default:
+			return nil, fmt.Errorf("--format: unknown figure format %q (want svg, png or pdf)", f)
+		}
+	}
+	return fs, nil
+}
+
+// writeResults writes the tables and figures into a staging folder and moves
+// it into place whole.
+func writeResults(out string, force bool, sc *scenarios.Scenario, res *sim.Result, started time.Time, formats []string) error {
+	st, err := results.NewStaging(out, force)
+	if err != nil {
+		return err
+	}
+	if err := sim.WriteTables(st.Dir, res, sim.NewManifest(sc, res, started, os.Args)); err != nil {
+		st.Abort()
+		return err
+	}
+	if len(res.Records) > 0 {
+		if err := drawFigures(st.Path("figures"), sc, res, formats); err != nil {
+			st.Abort()
+			return err
+		}
+	}
+	if err := st.Commit(); err != nil {
+		st.Abort()
+		return err
+	}
+	return nil
+}
+
+func drawFigures(dir string, sc *scenarios.Scenario, res *sim.Result, formats []string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	in := plots.Input{Scenario: sc.Name, Title: sc.Title, Arms: res.Arms, Records: res.Records, Summary: res.Summary}
+	figs := sc.Figures
+	if len(figs) == 0 {
+		figs = []scenarios.Figure{
+			{Kind: "curves", Metrics: res.Metrics[:1]},
+			{Kind: "bars", Metrics: res.Metrics[:1]},
+		}
+	}
+	for _, f := range figs {
+		if _, err := plots.Render(f, in, dir, formats); err != nil {
+			return fmt.Errorf("figure %s: %w", plots.Name(f), err)
+		}
+	}
+	return nil
+}
+
+func listCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "list",
+		Usage: "list the built-in scenarios, worlds, interventions and metrics",
+		Action: func(c *cli.Context) error {
+			w := c.App.Writer
+			schema := sim.Schema()
+			fmt.Fprintln(w, "Scenarios (natmo run NAME):")
+			for _, n := range scenarios.BuiltinNames() {
+				title := ""
+				if sc, err := scenarios.Open(n, nil, schema); err == nil {
+					title = sc.Title
+				}
+				fmt.Fprintf(w, "  %-24s %s\n", n, title)
+			}
+			kinds := sim.Kinds()
+			fmt.Fprintln(w, "\nWorlds (world: {kind: ...}) and their metrics:")
+			for _, k := range schema.WorldKinds() {
+				fmt.Fprintf(w, "  %-24s %s\n", k, kinds[k].Doc)
+				for _, m := range kinds[k].Metrics {
+					fmt.Fprintf(w, "      %-34s %s\n", m.Name, m.Doc)
+				}
+			}
+			fmt.Fprintln(w, "\nInterventions (arms: {NAME: [{intervention: {...}}]}):")
+			reg := schema.Interventions()
+			for _, n := range reg.Names() {
+				e, _ := reg.Lookup(n)
+				fmt.Fprintf(w, "  %-24s %s\n", n, e.Doc)
+			}
+			return nil
+		},
+	}
+}
+
+func showCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "show",
+		Usage:     "explain a scenario: what it does, what to look at, and its resolved settings",
+		ArgsUsage: "SCENARIO|FILE",
+		Flags:     []cli.Flag{setFlag, &cli.IntFlag{Name: "seeds", Usage: "override the number of seeds"}},
+		Action: func(c *cli.Context) error {
+			sc, err := loadScenario(c)
+			if err != nil {
+				return err
+			}
+			w := c.App.Writer
+			fmt.Fprintf(w, "%s — %s\n\n%s\n", sc.Name, sc.Title, strings.TrimSpace(sc.About))
+			fmt.Fprintf(w, "\nArms: %s\n", strings.Join(armNames(sc), ", "))
+			fmt.Fprintf(w, "\nResolved scenario (%s):\n\n%s", sc.File, sc.Resolved)
+			return nil
+		},
+	}
+}
+
+func validateCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "validate",
+		Usage:     "check a scenario file (and overrides) without running it",
+		ArgsUsage: "FILE",
+		Flags:     []cli.Flag{setFlag, &cli.IntFlag{Name: "seeds", Usage: "override the number of seeds"}},
+		Action: func(c *cli.Context) error {
+			sc, err := loadScenario(c)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.App.Writer, "%s: ok — world %s, %d seeds, arms %s, metrics %s\n",
+				sc.File, sc.World.Kind, sc.Seeds, strings.Join(armNames(sc), ", "), strings.Join(sc.Measure.Metrics, ", "))
+			return nil
+		},
+	}
+}
+
+func armNames(sc *scenarios.Scenario) []string {
+	var ns []string
+	for _, a := range sc.Arms {
+		ns = append(ns, a.Name)
+	}
+	return ns
+}

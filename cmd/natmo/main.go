@@ -1,0 +1,103 @@
+// Command natmo runs natural model organisms: toy training pipelines in which
+// a natural intervention (narrow fine-tuning, optimising against a monitor...)
+// causes a failure that emerges from training, measured against a baseline
+// over seeds.
+//
+// Usage:
+//
+//	natmo run emergent-misalignment          # run a built-in scenario
+//	natmo list                               # what is built in
+//	natmo show emergent-misalignment         # what it does and what to look at
+//	natmo validate my-scenario.yaml          # check a file without running it
+//
+// Exit status: 0 on success, 1 when a run failed (e.g. training diverged),
+// 2 on bad usage or bad input.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1 // a run failed
+	exitUsage   = 2 // bad usage or bad input
+)
+
+// usageError marks an error as the user's input being wrong (exit 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+func badInput(err error) error { return usageError{err} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	err := app.RunContext(ctx, interspersed(app, args))
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "natmo: %v\n", err)
+	var ue usageError
+	var fe failureError
+	switch {
+	case errors.As(err, &fe):
+		return exitFailure
+	case errors.As(err, &ue):
+		return exitUsage
+	case errors.Is(err, context.Canceled):
+		return exitFailure
+	}
+	// Anything else comes from parsing the command line.
+	return exitUsage
+}
+
+// failureError marks a run that started but failed (exit 1).
+type failureError struct{ err error }
+
+func (e failureError) Error() string { return e.err.Error() }
+func (e failureError) Unwrap() error { return e.err }
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:  "natmo",
+		Usage: "natural model organisms: watch natural training interventions cause failures",
+		Description: `natmo trains small policies through a toy pipeline (pretraining, assistant
+fine-tuning, RL...), applies a natural intervention to some arms, and measures
+what it does downstream against a baseline, with 95% intervals over seeds.
+Nothing is scripted: every effect comes from gradient descent on the data and
+rewards a toy world generates, and each has a switch that removes its cause.
+
+Start with:
+   natmo list                          the built-in scenarios
+   natmo show emergent-misalignment    what it does and what to look at
+   natmo run emergent-misalignment     run it (results/emergent-misalignment/)`,
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		HideHelpCommand:      true,
+		EnableBashCompletion: false,
+		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
+			return badInput(fmt.Errorf("%w (see natmo %s --help)", err, c.Command.Name))
+		},
+		Commands:       []*cli.Command{runCommand(), listCommand(), showCommand(), validateCommand()},
+		ExitErrHandler: func(*cli.Context, error) {}, // run decides the exit code
+	}
+}
