@@ -14,19 +14,38 @@ import (
 // about them. A non-nil error stops training.
 type Probe func(step int) error
 
-// DivergedError reports that training produced a non-finite or exploding loss.
+// DivergedError reports that training blew up: a non-finite or absurd loss,
+// or parameters grown far beyond what a healthy small network holds.
 type DivergedError struct {
-	Step int
-	Loss float64
+	Step     int
+	Loss     float64
+	MaxParam float64 // largest |θ| after the step
 }
 
 func (e *DivergedError) Error() string {
-	return fmt.Sprintf("diverged at step %d (loss %v): lower the learning rate", e.Step, e.Loss)
+	return fmt.Sprintf("training diverged at step %d (loss %.3g, largest |weight| %.3g): lower the learning rate", e.Step, e.Loss, e.MaxParam)
 }
 
-// maxLoss is a loss no sane run reaches: cross-entropy over a few candidates
-// starts near log 3, so a loss this large means the parameters have blown up.
-const maxLoss = 1e6
+// Divergence thresholds. Cross-entropy over a few candidates starts near
+// log 3 and the weights of these small networks stay of order one, so a loss
+// or a weight this large means training has blown up (a learning rate far
+// too high can also kill every ReLU, leaving a finite loss but giant weights).
+const (
+	maxLoss  = 1e6
+	maxParam = 1e4
+)
+
+// CheckDiverged returns a *DivergedError if loss or params show divergence.
+func CheckDiverged(step int, loss float64, params []float64) error {
+	m := 0.0
+	for _, v := range params {
+		m = max(m, math.Abs(v))
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) || loss > maxLoss || math.IsNaN(m) || m > maxParam {
+		return &DivergedError{Step: step, Loss: loss, MaxParam: m}
+	}
+	return nil
+}
 
 // Trainer runs supervised minibatch training of an MLP. It owns the
 // workspaces, so that steps allocate nothing once it has warmed up.
@@ -107,8 +126,8 @@ func (t *Trainer) Run(ctx context.Context, d *Dataset, st Stage, rng *rand.Rand,
 			}
 		}
 		loss := t.Step(d, idx)
-		if math.IsNaN(loss) || math.IsInf(loss, 0) || loss > maxLoss {
-			return &DivergedError{Step: step, Loss: loss}
+		if err := CheckDiverged(step, loss, t.Model.Params); err != nil {
+			return err
 		}
 		if (every > 0 && step%every == 0) || step == total {
 			if err := call(step); err != nil {

@@ -99,7 +99,9 @@ Examples:
 			if err := writeResults(out, c.Bool("force"), sc, res, started, formats); err != nil {
 				return failureError{err}
 			}
-			printSummary(c.App.Writer, sc, res)
+			if len(res.Summary) > 0 {
+				printSummary(c.App.Writer, sc, res)
+			}
 			fmt.Fprintf(c.App.Writer, "\nResults in %s (%.1f s)\n", out, time.Since(started).Seconds())
 			if len(res.Failed) > 0 {
 				for _, f := range res.Failed {

@@ -67,7 +67,8 @@ func Quantile(sorted []float64, p float64) float64 {
 // metric, the value at each seed's last probe (the largest stage position,
 // then step, in record order), its mean and interval over seeds, and the
 // mean paired difference from the baseline arm over the seeds both have.
-// Rows come in the order arms and metrics are given.
+// Rows come in the order arms and metrics are given; an arm and metric
+// with no records has no row.
 func Summarise(recs []Record, arms, metrics []string, baseline string) []Summary {
 	// final[arm][metric][seed] = value of the last record seen.
 	type key struct{ arm, metric string }
@@ -91,6 +92,9 @@ func Summarise(recs []Record, arms, metrics []string, baseline string) []Summary
 			xs := make([]float64, len(seeds))
 			for i, s := range seeds {
 				xs[i] = vals[s]
+			}
+			if len(xs) == 0 {
+				continue // no seed finished: nothing to summarise, and no zero to mislead
 			}
 			row := Summary{Arm: a, Metric: m, N: len(xs)}
 			row.Mean, row.Low, row.High = MeanCI(xs)
