@@ -1,0 +1,189 @@
+package scenarios
+
+import (
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml/ast"
+)
+
+// Defaults of the measure: block.
+const (
+	DefaultEvery    = 50
+	DefaultExamples = 500
+)
+
+// measure decodes the measure: block for a world of kind, filling defaults:
+// every DefaultEvery steps, DefaultExamples examples, all the world's
+// metrics.
+func (l *loader) measure(mv *ast.MappingValueNode, kind string) (Measure, error) {
+	known := l.schema.Metrics(kind)
+	m := Measure{Every: DefaultEvery, Examples: DefaultExamples}
+	if mv == nil {
+		m.Metrics = slices.Clone(known)
+		return m, nil
+	}
+	c := l.enter(cursor{path: "measure"}, mv.Value)
+	if err := l.decodeStruct(mv.Value, reflect.ValueOf(&m).Elem(), c, nil); err != nil {
+		return Measure{}, err
+	}
+	mvs, keys, _ := l.entries(mv.Value, c, "")
+	for _, f := range []struct {
+		key string
+		v   int
+	}{{"every", m.Every}, {"examples", m.Examples}} {
+		if f.v < 1 {
+			var at ast.Node = mv.Key
+			if kv := find(mvs, keys, f.key); kv != nil {
+				at = kv.Value
+			}
+			return Measure{}, l.errAtf(at, l.enter(c, at), "expected an integer ≥ 1 for measure.%s, got %d", f.key, f.v)
+		}
+	}
+	at := find(mvs, keys, "metrics")
+	if at == nil || isNull(at.Value) {
+		m.Metrics = slices.Clone(known)
+		return m, nil
+	}
+	if len(m.Metrics) == 0 {
+		return Measure{}, l.errAtf(at.Value, l.enter(c, at.Value), "expected a list of at least one metric for measure.metrics (or no metrics: key, for all of %s)", list(known))
+	}
+	if err := l.checkMetrics(at.Value, c.child("metrics"), m.Metrics, known, nil, kind); err != nil {
+		return Measure{}, err
+	}
+	return m, nil
+}
+
+// checkMetrics checks that each of names (decoded from list n) is a known
+// metric of the world kind, not repeated, and, if measured is not nil,
+// measured.
+func (l *loader) checkMetrics(n ast.Node, c cursor, names, known, measured []string, kind string) error {
+	seq, _ := n.(*ast.SequenceNode)
+	at := func(i int) (ast.Node, cursor) {
+		c := l.enter(c, n)
+		if seq != nil && i < len(seq.Values) {
+			return seq.Values[i], l.enter(c, seq.Values[i])
+		}
+		return n, c
+	}
+	for i, name := range names {
+		node, ic := at(i)
+		switch {
+		case !slices.Contains(known, name):
+			e := l.errAtf(node, ic, "unknown metric %s for world %s", quoteTrunc(name), kind)
+			if e.Suggest = suggest(name, known); e.Suggest == "" {
+				e.Msg += "; expected one of " + list(known)
+			}
+			return e
+		case slices.Contains(names[:i], name):
+			return l.errAtf(node, ic, "metric %q listed twice in %s; expected each once", name, c.path)
+		case measured != nil && !slices.Contains(measured, name):
+			return l.errAtf(node, ic, "metric %q is not measured; expected one of measure.metrics (%s), or add it there", name, list(measured))
+		}
+	}
+	return nil
+}
+
+// figureSpec is a figure as written: Figure's fields, and metric: as a
+// shorthand for metrics: [one].
+type figureSpec struct {
+	Figure `yaml:",inline"`
+	Metric string `yaml:"metric"`
+}
+
+// figures decodes the figures: list. Each figure's kind must be one of
+// FigureKinds, its metrics measured, its stage a stage kind that some arm
+// runs; a figure without a name is named after its kind and metrics, and
+// names must be unique.
+func (l *loader) figures(mv *ast.MappingValueNode, kind string, measured, stages []string) ([]Figure, error) {
+	if mv == nil || isNull(mv.Value) {
+		return nil, nil
+	}
+	c := l.enter(cursor{path: "figures"}, mv.Value)
+	seq, ok := mv.Value.(*ast.SequenceNode)
+	if !ok {
+		return nil, l.errAtf(mv.Value, c, "expected a list of figures for figures, such as - {kind: curves, metrics: [%s]}, got %s", first(measured), describe(mv.Value))
+	}
+	known := l.schema.Metrics(kind)
+	var figs []Figure
+	for i, it := range seq.Values {
+		fc := l.enter(c.child(strconv.Itoa(i)), it)
+		if isNull(it) {
+			return nil, l.errAtf(it, fc, "expected a mapping such as {kind: curves, metrics: [%s]} for %s, got %s", first(measured), fc.where(), describe(it))
+		}
+		var fs figureSpec
+		if err := l.decodeStruct(it, reflect.ValueOf(&fs).Elem(), fc, nil); err != nil {
+			return nil, err
+		}
+		mvs, keys, _ := l.entries(it, fc, "")
+		key := func(k string) (ast.Node, cursor) {
+			if at := find(mvs, keys, k); at != nil {
+				return at.Value, l.enter(l.enter(fc, at.Key), at.Value)
+			}
+			return it, fc
+		}
+		f := fs.Figure
+		if !slices.Contains(FigureKinds(), f.Kind) {
+			n, kc := key("kind")
+			msg := "missing kind in " + fc.where()
+			if f.Kind != "" {
+				msg = "unknown figure kind " + quoteTrunc(f.Kind)
+			}
+			e := l.errAt(n, kc, msg)
+			if e.Suggest = suggest(f.Kind, FigureKinds()); e.Suggest == "" {
+				e.Msg += "; expected one of " + list(FigureKinds())
+			}
+			return nil, e
+		}
+		if fs.Metric != "" {
+			if len(f.Metrics) > 0 {
+				n, kc := key("metric")
+				return nil, l.errAtf(n, kc, "both metric and metrics in %s; expected one of them", fc.where())
+			}
+			f.Metrics = []string{fs.Metric}
+		}
+		if len(f.Metrics) == 0 {
+			n, kc := key("metrics")
+			return nil, l.errAtf(n, kc, "no metrics in %s; expected metrics: [a, b] or metric: a, from %s", fc.where(), list(measured))
+		}
+		mn, mc := key("metrics")
+		if fs.Metric != "" {
+			mn, mc = key("metric")
+		}
+		if err := l.checkMetrics(mn, mc, f.Metrics, known, measured, kind); err != nil {
+			return nil, err
+		}
+		if f.Stage != "" && !slices.Contains(stages, f.Stage) {
+			n, kc := key("stage")
+			e := l.errAtf(n, kc, "stage %s is in no arm's pipeline", quoteTrunc(f.Stage))
+			if e.Suggest = suggest(f.Stage, stages); e.Suggest == "" {
+				e.Msg += "; expected one of " + list(stages)
+			}
+			return nil, e
+		}
+		if f.Name == "" {
+			f.Name = f.Kind + "-" + strings.Join(f.Metrics, "-")
+		} else if !isName(f.Name, true) {
+			n, kc := key("name")
+			return nil, l.errAtf(n, kc, "bad figure name %s; expected lowercase letters, digits, - and _ (it names files)", quoteTrunc(f.Name))
+		}
+		for _, g := range figs {
+			if g.Name == f.Name {
+				n, kc := key("name")
+				return nil, l.errAtf(n, kc, "two figures named %q; expected unique names (give one a name:)", f.Name)
+			}
+		}
+		figs = append(figs, f)
+	}
+	return figs, nil
+}
+
+// first returns the first of names, or "METRIC".
+func first(names []string) string {
+	if len(names) == 0 {
+		return "METRIC"
+	}
+	return names[0]
+}
