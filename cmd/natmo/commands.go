@@ -154,16 +154,25 @@ func writeResults(out string, force bool, sc *scenarios.Scenario, res *sim.Resul
 }
 
 func drawFigures(dir string, sc *scenarios.Scenario, res *sim.Result, formats []string) error {
+	in := plots.Input{Scenario: sc.Name, Title: sc.Title, Arms: res.Arms, Records: res.Records, Summary: res.Summary}
+	return renderAll(dir, in, figuresOf(sc, res.Metrics), formats)
+}
+
+// figuresOf returns the scenario's figures, or a curves and a bars figure of
+// its first metric if it asks for none.
+func figuresOf(sc *scenarios.Scenario, metrics []string) []scenarios.Figure {
+	if len(sc.Figures) > 0 || len(metrics) == 0 {
+		return sc.Figures
+	}
+	return []scenarios.Figure{
+		{Kind: "curves", Metrics: metrics[:1]},
+		{Kind: "bars", Metrics: metrics[:1]},
+	}
+}
+
+func renderAll(dir string, in plots.Input, figs []scenarios.Figure, formats []string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
-	}
-	in := plots.Input{Scenario: sc.Name, Title: sc.Title, Arms: res.Arms, Records: res.Records, Summary: res.Summary}
-	figs := sc.Figures
-	if len(figs) == 0 {
-		figs = []scenarios.Figure{
-			{Kind: "curves", Metrics: res.Metrics[:1]},
-			{Kind: "bars", Metrics: res.Metrics[:1]},
-		}
 	}
 	for _, f := range figs {
 		if _, err := plots.Render(f, in, dir, formats); err != nil {

@@ -90,14 +90,15 @@ Start with:
    natmo list                          the built-in scenarios
    natmo show emergent-misalignment    what it does and what to look at
    natmo run emergent-misalignment     run it (results/emergent-misalignment/)`,
-		Writer:               stdout,
-		ErrWriter:            stderr,
-		HideHelpCommand:      true,
-		EnableBashCompletion: false,
+		Writer:                    stdout,
+		ErrWriter:                 stderr,
+		HideHelpCommand:           true,
+		DisableSliceFlagSeparator: true, // --set a.b=[x,y] and --figure k:m1,m2 keep their commas
+		EnableBashCompletion:      false,
 		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
 			return badInput(fmt.Errorf("%w (see natmo %s --help)", err, c.Command.Name))
 		},
-		Commands:       []*cli.Command{runCommand(), listCommand(), showCommand(), validateCommand()},
+		Commands:       []*cli.Command{runCommand(), plotCommand(), listCommand(), showCommand(), validateCommand()},
 		ExitErrHandler: func(*cli.Context, error) {}, // run decides the exit code
 	}
 }
