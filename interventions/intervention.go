@@ -80,6 +80,8 @@ func builtins() []Entry {
 	return []Entry{
 		{Name: "narrow-finetune", Doc: "fine-tune on a narrow data set in one domain (Betley et al. 2025)",
 			New: func() Intervention { return NewNarrowFinetune() }},
+		{Name: "cot-pressure", Doc: "penalise the RL reward when a chain-of-thought monitor flags the episode (Baker et al. 2025)",
+			New: func() Intervention { return NewCoTPressure() }},
 	}
 }
 

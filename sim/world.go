@@ -52,7 +52,7 @@ type Kind struct {
 // Kinds returns the built-in world kinds by name.
 func Kinds() map[string]Kind {
 	ks := map[string]Kind{}
-	for _, k := range []Kind{personaKind()} {
+	for _, k := range []Kind{personaKind(), cotKind()} {
 		ks[k.Name] = k
 	}
 	return ks

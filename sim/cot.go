@@ -1,0 +1,443 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/natmo/natmo/interventions"
+	"github.com/natmo/natmo/pipeline"
+	"github.com/natmo/natmo/scenarios"
+)
+
+// The cot world (DESIGN 5.2) is where obfuscated reward hacking comes from.
+// A task has a difficulty d and may be hackable (the grader has a
+// loophole). The policy writes a few tokens of chain of thought, then acts:
+// solve (pays 1 with probability 1 − d), hack (pays 1 on a hackable task, 0
+// otherwise) or give up (0). Imitation of a reference "author" first gives it
+// the natural-language prior: hacks are mostly announced with hack-talk,
+// honest work is written with work tokens. A fixed monitor, trained on the
+// author's chains of thought, flags hack-talk. RL alone makes the policy hack
+// and say so; a monitor penalty in the reward first suppresses hack-talk and
+// with it hacking, until the policy gradient, fed by the rare unannounced
+// hacks, moves the hack decision onto a token the frozen monitor does not
+// read. Nothing here knows about that outcome: the world only generates
+// tasks, the author's episodes and rewards.
+
+// Actions of the cot world, in the action head's order.
+const (
+	actSolve = iota
+	actHack
+	actGiveUp
+	cotActions
+)
+
+// CoTConfig configures the cot world.
+type CoTConfig struct {
+	Tokens   int `yaml:"tokens"`    // T, the length of a chain of thought
+	HackTalk int `yaml:"hack_talk"` // hack-talk tokens ("the tests can be bypassed"), first in the vocabulary
+	Work     int `yaml:"work"`      // work tokens, next
+	Neutral  int `yaml:"neutral"`   // neutral tokens, last; V = hack_talk + work + neutral
+	Nuisance int `yaml:"nuisance"`  // task features that matter to nothing
+	Hidden   int `yaml:"hidden"`    // hidden units in each head (0: linear heads)
+
+	PHackable float64 `yaml:"p_hackable"` // chance that a task's grader has a loophole
+	// CoTNecessity is the chance per episode that the action head is masked
+	// from the task and sees only the chain of thought (1: the chain of
+	// thought is the only road from task to action).
+	CoTNecessity float64 `yaml:"cot_necessity"`
+	// UnverbalisedHack is the share of the author's hacks whose chain of
+	// thought reads like honest work: no hack-talk.
+	UnverbalisedHack float64 `yaml:"unverbalised_hack"`
+
+	Author  CoTAuthorConfig  `yaml:"author"`
+	Monitor CoTMonitorConfig `yaml:"monitor"`
+	Init    float64          `yaml:"init"`          // scale of the policy's initial weights (He × init)
+	Eval    int              `yaml:"eval_examples"` // evaluation episodes per probe
+}
+
+// CoTAuthorConfig is the reference author whose episodes the sft stage
+// imitates and the monitor is trained on: the natural-language prior.
+type CoTAuthorConfig struct {
+	Hack      float64 `yaml:"hack"`       // P(hack | hackable task)
+	FalseHack float64 `yaml:"false_hack"` // P(hack | task not hackable)
+	GiveUp    float64 `yaml:"give_up"`    // P(give up | honest) = give_up · d; else solve
+	Talk      float64 `yaml:"talk"`       // per position, P(hack-talk) in an announced hack
+	WorkRate  float64 `yaml:"work"`       // per position, P(work token) in honest work and the rest of a hack
+	Slip      float64 `yaml:"slip"`       // per position, P(hack-talk) in an honest episode (the monitor's false alarms)
+}
+
+// CoTMonitorConfig configures the fixed monitor.
+type CoTMonitorConfig struct {
+	// Kind is "classifier" (logistic regression on the bag of tokens,
+	// fitted to the author's episodes) or "keyword" (flags any hack-talk).
+	Kind      string  `yaml:"kind"`
+	Examples  int     `yaml:"examples"`  // author episodes the classifier is fitted on
+	Steps     int     `yaml:"steps"`     // full-batch gradient steps of the fit
+	LR        float64 `yaml:"lr"`        // learning rate of the fit
+	Threshold float64 `yaml:"threshold"` // flag when P(hack | chain of thought) exceeds this
+	// Q is the detectability of a hack from the action alone: the
+	// cot+action monitor also flags a hack with probability q.
+	Q float64 `yaml:"q"`
+}
+
+// NewCoTConfig returns the defaults, calibrated as DESIGN 5.2 records.
+func NewCoTConfig() *CoTConfig {
+	return &CoTConfig{
+		Tokens: 3, HackTalk: 2, Work: 4, Neutral: 6, Nuisance: 4,
+		PHackable: 0.5, CoTNecessity: 1, UnverbalisedHack: 0.2,
+		Author:  CoTAuthorConfig{Hack: 0.6, FalseHack: 0.05, GiveUp: 0.5, Talk: 0.3, WorkRate: 0.6, Slip: 0.01},
+		Monitor: CoTMonitorConfig{Kind: "classifier", Examples: 4000, Steps: 300, LR: 1, Threshold: 0.5, Q: 0.8},
+		Init:    0.1, Eval: 2000,
+	}
+}
+
+// Limits on the vocabulary, so that the readout metrics can be listed.
+const (
+	maxHackTalk = 4
+	maxWork     = 8
+	maxNeutral  = 8
+)
+
+// V is the vocabulary size.
+func (c *CoTConfig) V() int { return c.HackTalk + c.Work + c.Neutral }
+
+// In is the width of the task features: [1, d, h, d·h, nuisance...].
+func (c *CoTConfig) In() int { return 4 + c.Nuisance }
+
+// Validate implements scenarios.WorldConfig.
+func (c *CoTConfig) Validate() error {
+	fe := func(f, format string, a ...any) error {
+		return &pipeline.FieldError{Field: f, Msg: fmt.Sprintf(format, a...)}
+	}
+	share := func(v float64) bool { return v >= 0 && v <= 1 }
+	a, m := &c.Author, &c.Monitor
+	switch {
+	case c.Tokens < 1 || c.Tokens > 16:
+		return fe("tokens", "must be between 1 and 16, got %d", c.Tokens)
+	case c.HackTalk < 1 || c.HackTalk > maxHackTalk:
+		return fe("hack_talk", "must be between 1 and %d, got %d", maxHackTalk, c.HackTalk)
+	case c.Work < 1 || c.Work > maxWork:
+		return fe("work", "must be between 1 and %d, got %d", maxWork, c.Work)
+	case c.Neutral < 0 || c.Neutral > maxNeutral:
+		return fe("neutral", "must be between 0 and %d, got %d", maxNeutral, c.Neutral)
+	case c.Nuisance < 0 || c.Nuisance > 64:
+		return fe("nuisance", "must be between 0 and 64, got %d", c.Nuisance)
+	case c.Hidden < 0 || c.Hidden > 256:
+		return fe("hidden", "must be between 0 and 256, got %d", c.Hidden)
+	case !share(c.PHackable):
+		return fe("p_hackable", "must be in [0, 1], got %v", c.PHackable)
+	case !share(c.CoTNecessity):
+		return fe("cot_necessity", "must be in [0, 1], got %v", c.CoTNecessity)
+	case !share(c.UnverbalisedHack):
+		return fe("unverbalised_hack", "must be in [0, 1], got %v", c.UnverbalisedHack)
+	case !share(a.Hack):
+		return fe("author.hack", "must be in [0, 1], got %v", a.Hack)
+	case !share(a.FalseHack):
+		return fe("author.false_hack", "must be in [0, 1], got %v", a.FalseHack)
+	case !share(a.GiveUp):
+		return fe("author.give_up", "must be in [0, 1], got %v", a.GiveUp)
+	case !share(a.Talk):
+		return fe("author.talk", "must be in [0, 1], got %v", a.Talk)
+	case !share(a.WorkRate):
+		return fe("author.work", "must be in [0, 1], got %v", a.WorkRate)
+	case !share(a.Slip):
+		return fe("author.slip", "must be in [0, 1], got %v", a.Slip)
+	case m.Kind != "classifier" && m.Kind != "keyword":
+		return fe("monitor.kind", "must be classifier or keyword, got %q", m.Kind)
+	case m.Kind == "classifier" && m.Examples < 10:
+		return fe("monitor.examples", "must be ≥ 10, got %d", m.Examples)
+	case m.Kind == "classifier" && m.Steps < 1:
+		return fe("monitor.steps", "must be ≥ 1, got %d", m.Steps)
+	case m.Kind == "classifier" && !(m.LR > 0 && m.LR < 1e3):
+		return fe("monitor.lr", "must be a positive number, got %v", m.LR)
+	case !(m.Threshold > 0 && m.Threshold < 1):
+		return fe("monitor.threshold", "must be in (0, 1), got %v", m.Threshold)
+	case !share(m.Q):
+		return fe("monitor.q", "must be in [0, 1], got %v", m.Q)
+	case !(c.Init > 0 && c.Init <= 10):
+		return fe("init", "must be in (0, 10], got %v", c.Init)
+	case c.Eval < 10:
+		return fe("eval_examples", "must be ≥ 10, got %d", c.Eval)
+	}
+	return nil
+}
+
+// CheckStage implements scenarios.WorldConfig.
+func (c *CoTConfig) CheckStage(st pipeline.Stage) error {
+	switch st.Kind {
+	case "sft":
+		if st.Data != nil {
+			return fmt.Errorf("the cot world makes its own sft data (the author's episodes)")
+		}
+		if st.Examples <= 0 {
+			return &pipeline.FieldError{Field: "examples", Msg: "must be > 0"}
+		}
+		if st.Epochs == 0 && st.Steps == 0 {
+			return &pipeline.FieldError{Field: "epochs", Msg: "give epochs or steps"}
+		}
+	case "rl":
+		if st.Data != nil {
+			if _, ok := st.Data.(interventions.CoTPressureData); !ok {
+				return fmt.Errorf("an rl stage in the cot world takes monitor pressure (cot-pressure), not %T", st.Data)
+			}
+		}
+		if st.Steps <= 0 {
+			return &pipeline.FieldError{Field: "steps", Msg: "an rl stage needs steps > 0"}
+		}
+		if st.Epochs > 0 {
+			return &pipeline.FieldError{Field: "epochs", Msg: "an rl stage runs steps, not epochs"}
+		}
+		if err := st.RL.Validate(); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("the cot world cannot run a %q stage (it runs sft and rl)", st.Kind)
+	}
+	return nil
+}
+
+func cotKind() Kind {
+	return Kind{
+		Name:      "cot",
+		Doc:       "optimising chain of thought against a monitor: obfuscated reward hacking (DESIGN 5.2)",
+		NewConfig: func() scenarios.WorldConfig { return NewCoTConfig() },
+		Metrics:   cotMetrics(),
+		New: func(cfg scenarios.WorldConfig, s Streams) (World, error) {
+			c, ok := cfg.(*CoTConfig)
+			if !ok {
+				return nil, fmt.Errorf("cot world: config is %T", cfg)
+			}
+			if err := c.Validate(); err != nil {
+				return nil, fmt.Errorf("cot world: %w", err)
+			}
+			return newCoT(*c, s), nil
+		},
+	}
+}
+
+// cot is one seed's cot world: its monitor and its evaluation tasks.
+type cot struct {
+	cfg     CoTConfig
+	seed    uint64
+	monitor *cotMonitor
+	eval    *pipeline.Episodes // fixed evaluation tasks (tokens and actions are scratch)
+}
+
+func newCoT(cfg CoTConfig, s Streams) *cot {
+	w := &cot{cfg: cfg, seed: s.Seed}
+	w.monitor = w.fitMonitor(s.Rand("monitor"))
+	w.eval = pipeline.NewEpisodes(cfg.Eval, cfg.In(), cfg.Tokens)
+	w.tasks(w.eval, s.Rand("eval tasks"))
+	return w
+}
+
+// tasks fills e.X and e.Masked with fresh tasks: d ~ U[0,1], h ~ Bernoulli
+// (p_hackable), nuisance ~ N(0,1), and the action head masked with
+// probability cot_necessity.
+func (w *cot) tasks(e *pipeline.Episodes, rng *rand.Rand) {
+	for i := 0; i < e.Len(); i++ {
+		x := e.Row(i)
+		d := rng.Float64()
+		h := 0.0
+		if rng.Float64() < w.cfg.PHackable {
+			h = 1
+		}
+		x[0], x[1], x[2], x[3] = 1, d, h, d*h
+		for k := 4; k < len(x); k++ {
+			x[k] = rng.NormFloat64()
+		}
+		e.Masked[i] = rng.Float64() < w.cfg.CoTNecessity
+	}
+}
+
+func hackable(x []float64) bool { return x[2] > 0.5 }
+
+// token class ranges [lo, hi) of the vocabulary.
+func (w *cot) talkRange() (int, int)    { return 0, w.cfg.HackTalk }
+func (w *cot) workRange() (int, int)    { return w.cfg.HackTalk, w.cfg.HackTalk + w.cfg.Work }
+func (w *cot) neutralRange() (int, int) { return w.cfg.HackTalk + w.cfg.Work, w.cfg.V() }
+
+// author writes the reference episodes for the tasks of e: it picks an
+// action, then writes each position's token from its class distribution.
+// An announced hack writes hack-talk at one random position and at each
+// other with probability talk; everything else (honest work and unannounced hacks alike) writes it with
+// the small probability slip. A position without hack-talk gets a work token
+// with probability work, else a neutral one. Tokens are uniform within their
+// class.
+func (w *cot) author(e *pipeline.Episodes, rng *rand.Rand) {
+	a, T := &w.cfg.Author, w.cfg.Tokens
+	pick := func(lo, hi int) int {
+		if hi <= lo { // no neutral tokens: fall back on work
+			lo, hi = w.workRange()
+		}
+		return lo + rng.IntN(hi-lo)
+	}
+	for i := 0; i < e.Len(); i++ {
+		x := e.Row(i)
+		p := a.FalseHack
+		if hackable(x) {
+			p = a.Hack
+		}
+		act := actSolve
+		switch {
+		case rng.Float64() < p:
+			act = actHack
+		case rng.Float64() < a.GiveUp*x[1]:
+			act = actGiveUp
+		}
+		e.Action[i] = act
+		announced := act == actHack && rng.Float64() >= w.cfg.UnverbalisedHack
+		talk := a.Slip
+		if announced {
+			talk = a.Talk
+		}
+		// An announced hack says so at least once, so that unverbalised_hack
+		// is exactly the share of hacks without hack-talk.
+		must := -1
+		if announced {
+			must = rng.IntN(T)
+		}
+		for t := 0; t < T; t++ {
+			var c int
+			switch u := rng.Float64(); {
+			case t == must || u < talk:
+				c = pick(w.talkRange())
+			case u < talk+(1-talk)*a.WorkRate:
+				c = pick(w.workRange())
+			default:
+				c = pick(w.neutralRange())
+			}
+			e.Tokens[i*T+t] = c
+		}
+	}
+}
+
+// cotModel is the cot world's policy, the frozen reference the KL penalty
+// pulls toward, and scratch space for evaluation.
+type cotModel struct {
+	policy *pipeline.CoTPolicy
+	// ref is the policy as it left the last sft stage (or entered the first
+	// rl stage, if none came before); nil until then.
+	ref  *pipeline.CoTPolicy
+	eval *cotScratch
+}
+
+// Clone implements Model.
+func (m *cotModel) Clone() Model {
+	c := &cotModel{policy: m.policy.Clone()}
+	if m.ref != nil {
+		c.ref = m.ref.Clone()
+	}
+	return c
+}
+
+// NewModel implements World.
+func (w *cot) NewModel(rng *rand.Rand) (Model, error) {
+	var hidden []int
+	if w.cfg.Hidden > 0 {
+		hidden = []int{w.cfg.Hidden}
+	}
+	p, err := pipeline.NewCoTPolicy(w.cfg.In(), w.cfg.Tokens, w.cfg.V(), cotActions, hidden, w.cfg.Init, rng)
+	if err != nil {
+		return nil, fmt.Errorf("cot world: %w", err)
+	}
+	return &cotModel{policy: p}, nil
+}
+
+// Run implements World.
+func (w *cot) Run(ctx context.Context, m Model, st pipeline.Stage, s Streams, every int, probe pipeline.Probe) error {
+	cm, ok := m.(*cotModel)
+	if !ok {
+		return fmt.Errorf("cot world: model is %T", m)
+	}
+	if err := w.cfg.CheckStage(st); err != nil {
+		return fmt.Errorf("cot world: %w", err)
+	}
+	opt, err := pipeline.NewOptimizer(st.Optimizer, st.LR, len(cm.policy.Params))
+	if err != nil {
+		return fmt.Errorf("cot world: %w", err)
+	}
+	switch st.Kind {
+	case "sft":
+		data := s.Rand("data")
+		d := pipeline.NewEpisodes(st.Examples, w.cfg.In(), w.cfg.Tokens)
+		w.tasks(d, data)
+		w.author(d, data)
+		if err := pipeline.NewCoTSFT(cm.policy, opt).Run(ctx, d, st, s.Rand("order"), every, probe); err != nil {
+			return fmt.Errorf("cot world sft: %w", err)
+		}
+		cm.ref = cm.policy.Clone()
+		return nil
+	default: // "rl", as CheckStage has made sure
+		if cm.ref == nil {
+			cm.ref = cm.policy.Clone()
+		}
+		env := &cotEnv{w: w}
+		if pd, ok := st.Data.(interventions.CoTPressureData); ok {
+			env.pressure = pd
+		}
+		batch := st.Batch
+		if batch <= 0 {
+			batch = 256
+		}
+		tr, err := pipeline.NewRLTrainer(cm.policy, cm.ref, opt, st.RL, batch)
+		if err != nil {
+			return fmt.Errorf("cot world: %w", err)
+		}
+		if err := tr.Run(ctx, env, st, s.Rand("rl"), every, probe); err != nil {
+			return fmt.Errorf("cot world rl: %w", err)
+		}
+		return nil
+	}
+}
+
+// cotEnv is the RL environment of one rl stage: the world's tasks, the
+// grader, and the monitor penalty the stage carries.
+type cotEnv struct {
+	w        *cot
+	pressure interventions.CoTPressureData
+}
+
+// Tasks implements pipeline.RLEnv.
+func (e *cotEnv) Tasks(ep *pipeline.Episodes, rng *rand.Rand) { e.w.tasks(ep, rng) }
+
+// Rewards implements pipeline.RLEnv: the grader's reward,
+//
+//	R = [hack ∧ hackable] + [solve]·Bernoulli(1 − d) − weight·flag·[step ≥ from],
+//
+// where flag is the monitor's verdict on the chain of thought (or, for the
+// cot+action monitor, that verdict or, for a hack, a detection with
+// probability q).
+func (e *cotEnv) Rewards(step int, ep *pipeline.Episodes, rng *rand.Rand) {
+	T := e.w.cfg.Tokens
+	pr := e.pressure
+	penalise := pr.Weight > 0 && step >= pr.From
+	for i := range ep.Reward {
+		x := ep.Row(i)
+		r := 0.0
+		switch ep.Action[i] {
+		case actHack:
+			if hackable(x) {
+				r = 1
+			}
+		case actSolve:
+			if rng.Float64() < 1-x[1] {
+				r = 1
+			}
+		}
+		// Draw the action monitor's coin whatever happens, so that the
+		// stream's use does not depend on the policy's choices.
+		seen := rng.Float64() < e.w.cfg.Monitor.Q
+		if penalise {
+			flag := e.w.monitor.flag(ep.Tokens[i*T : (i+1)*T])
+			if pr.Monitor == interventions.MonitorCoTAction && ep.Action[i] == actHack && seen {
+				flag = true
+			}
+			if flag {
+				r -= pr.Weight
+			}
+		}
+		ep.Reward[i] = r
+	}
+}
