@@ -23,26 +23,14 @@ func TestBuiltins(t *testing.T) {
 		if !ok || len(src) == 0 {
 			t.Errorf("Builtin(%q) = %d bytes, %v", name, len(src), ok)
 		}
-		// The fake schema cannot know the real worlds' settings (package sim
-		// checks those): replace the world: block by the fake's defaults and
-		// check the rest. A new metric, stage or intervention name in a
-		// built-in may need adding to the fake in schema_test.go.
+		// The fake schema cannot know the real worlds' metrics and knobs:
+		// cmd/natmo's TestBuiltinsLoad opens every built-in with sim.Schema().
+		// Here: the file is YAML and its name is the built-in's name.
 		var head struct {
-			World struct {
-				Kind string `yaml:"kind"`
-			} `yaml:"world"`
+			Name string `yaml:"name"`
 		}
-		if err := yaml.Unmarshal(src, &head); err != nil {
-			t.Errorf("builtin %s: %v", name, err)
-			continue
-		}
-		sc, err := scenarios.Open(name, []string{"world={kind: " + head.World.Kind + "}"}, newSchema())
-		if err != nil {
-			t.Errorf("Open(%q) with the fake schema: %v", name, err)
-			continue
-		}
-		if sc.File != "builtin:"+name || sc.Name != name {
-			t.Errorf("Open(%q): file %q, name %q; want builtin:%s and the file's name to match", name, sc.File, sc.Name, name)
+		if err := yaml.Unmarshal(src, &head); err != nil || head.Name != name {
+			t.Errorf("builtin %s: name %q, err %v; want the file's name", name, head.Name, err)
 		}
 	}
 	for _, bad := range []string{"", "nope", "../builtin/emergent-misalignment", "emergent-misalignment.yaml"} {
@@ -79,7 +67,8 @@ func TestOpenErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range []struct{ in, want string }{
-		{"emergent-misalignmnt", `no such file or built-in scenario; expected a path to a .yaml file or one of the built-ins: emergent-misalignment; did you mean "emergent-misalignment"?`},
+		{"emergent-misalignmnt", `no such file or built-in scenario; expected a path to a .yaml file or one of the built-ins: ` +
+			strings.Join(scenarios.BuiltinNames(), ", ") + `; did you mean "emergent-misalignment"?`},
 		{filepath.Join(dir, "missing.yaml"), "cannot read the scenario: open: no such file or directory"},
 		{"missing.yml", "cannot read the scenario"},
 		{dir + "/", "cannot read the scenario"},

@@ -2,9 +2,9 @@ package sim
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"time"
@@ -23,7 +23,7 @@ type Manifest struct {
 	Seeds     int       `json:"seeds"`
 	Arms      []string  `json:"arms"`
 	Metrics   []string  `json:"metrics"`
-	Complete  bool      `json:"complete"`
+	Complete  bool      `json:"complete"` // every seed ran (some may have failed: see Failed)
 	Failed    []string  `json:"failed_runs,omitempty"`
 	Natmo     string    `json:"natmo_version"`
 	Go        string    `json:"go_version"`
@@ -37,7 +37,7 @@ type Manifest struct {
 func NewManifest(sc *scenarios.Scenario, res *Result, started time.Time, command []string) Manifest {
 	m := Manifest{
 		Scenario: sc.Name, Title: sc.Title, File: sc.File, Overrides: append([]string{}, sc.Overrides...),
-		Seeds: sc.Seeds, Arms: res.Arms, Metrics: res.Metrics, Complete: len(res.Failed) == 0,
+		Seeds: sc.Seeds, Arms: res.Arms, Metrics: res.Metrics, Complete: true,
 		Natmo: Version(), Go: runtime.Version(), Command: command,
 		Started: started.UTC().Round(time.Millisecond), Finished: time.Now().UTC().Round(time.Millisecond),
 		Resolved: string(sc.Resolved),
@@ -56,28 +56,21 @@ func Version() string {
 	return "(devel)"
 }
 
-// WriteTables writes metrics.csv, summary.csv and manifest.json into dir,
-// each atomically.
+// WriteTables writes metrics.csv, summary.csv and, last, manifest.json into
+// dir, each atomically.
 func WriteTables(dir string, res *Result, m Manifest) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return fmt.Errorf("results: %w", err)
 	}
-	files := []struct {
-		name  string
-		write func(w *bufio.Writer) error
-	}{
-		{"metrics.csv", func(w *bufio.Writer) error { return results.WriteMetrics(w, res.Records) }},
-		{"summary.csv", func(w *bufio.Writer) error { return results.WriteSummary(w, res.Summary) }},
-		{"manifest.json", func(w *bufio.Writer) error {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(m)
-		}},
+	err := results.WriteFileAtomic(filepath.Join(dir, "metrics.csv"), func(w *bufio.Writer) error { return results.WriteMetrics(w, res.Records) })
+	if err == nil {
+		err = results.WriteFileAtomic(filepath.Join(dir, "summary.csv"), func(w *bufio.Writer) error { return results.WriteSummary(w, res.Summary) })
 	}
-	for _, f := range files {
-		if err := results.WriteFileAtomic(dir+string(os.PathSeparator)+f.name, f.write); err != nil {
-			return fmt.Errorf("results: %w", err)
-		}
+	if err == nil {
+		err = writeManifest(dir, m)
+	}
+	if err != nil {
+		return fmt.Errorf("results: %w", err)
 	}
 	return nil
 }

@@ -22,6 +22,13 @@ type Options struct {
 	// Progress, if not nil, is called with the training steps done so far and
 	// the total, from one goroutine at a time.
 	Progress func(done, total int)
+	// SeedDone, if not nil, is called as each seed finishes, from one
+	// goroutine at a time, with the seed's records (in Result order) or its
+	// failure. An error from it stops the run.
+	SeedDone func(seed int, recs []results.Record, failure *RunError) error
+	// Previous, if not nil, returns what a seed produced in an earlier,
+	// interrupted run; such a seed is not trained again.
+	Previous func(seed int) (recs []results.Record, failure *RunError, ok bool)
 }
 
 // A Result is what running a scenario measured.
@@ -30,7 +37,7 @@ type Result struct {
 	Metrics []string         // metric names, in the scenario's order
 	Records []results.Record // every probe, ordered by arm, seed, stage, step, metric
 	Summary []results.Summary
-	Failed  []RunError // runs that failed; their records are left out
+	Failed  []RunError // seeds that failed; their records are left out
 }
 
 // A RunError is the failure of one seed's runs.
@@ -118,12 +125,19 @@ type seedRun struct {
 	err    *RunError
 }
 
+// seedResult is one seed's records, in Result order, or its failure.
+type seedResult struct {
+	recs []results.Record
+	err  *RunError
+	done bool
+}
+
 // Run trains every (seed, arm) of sc and measures it. Seeds run in parallel
 // on opt.Workers goroutines; each seed's results depend only on the
 // scenario and the seed, so the Result is the same for any worker count.
-// A failed seed is reported in Result.Failed and the others still finish;
-// Run returns an error only if the scenario cannot be run at all or ctx is
-// cancelled.
+// A failed seed is reported in Result.Failed and the others still finish.
+// When ctx is cancelled, seeds in flight stop at their next step and Run
+// returns ctx's error; seeds that finished have been passed to SeedDone.
 func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Result, error) {
 	kind, ok := Kinds()[sc.World.Kind]
 	if !ok {
@@ -133,14 +147,35 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Result, err
 	if err != nil {
 		return nil, err
 	}
+	names := make([][]string, len(sc.Arms))
+	for ai, arm := range sc.Arms {
+		p, err := arm.Pipeline(sc.Baseline)
+		if err != nil {
+			return nil, fmt.Errorf("arm %s: %w", arm.Name, err)
+		}
+		names[ai] = stageNames(p)
+	}
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
 	metrics := sc.Measure.Metrics
-	total := root.totalSteps() * sc.Seeds
+
+	seeds := make([]seedResult, sc.Seeds)
+	var todo []int
+	for seed := range sc.Seeds {
+		if opt.Previous != nil {
+			if recs, fail, ok := opt.Previous(seed); ok {
+				seeds[seed] = seedResult{recs: recs, err: fail, done: true}
+				continue
+			}
+		}
+		todo = append(todo, seed)
+	}
+
+	total := root.totalSteps() * len(todo)
 	var done atomic.Int64
-	var mu sync.Mutex
+	var mu sync.Mutex // serialises the callbacks
 	report := func(steps int) {
 		d := int(done.Add(int64(steps)))
 		if opt.Progress != nil {
@@ -149,56 +184,81 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Result, err
 			mu.Unlock()
 		}
 	}
-
-	runs := make([]seedRun, sc.Seeds)
-	seeds := make(chan int)
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	queue := make(chan int)
 	var wg sync.WaitGroup
-	for range min(workers, sc.Seeds) {
+	for range min(workers, len(todo)) {
 		wg.Go(func() {
-			for seed := range seeds {
-				runs[seed] = runSeed(ctx, kind, sc, root, seed, metrics, report)
+			for seed := range queue {
+				r := runSeed(ctx, kind, sc, root, seed, metrics, report)
+				if ctx.Err() != nil {
+					continue // interrupted: this seed did not finish
+				}
+				sr := seedResult{err: r.err, done: true}
+				if r.err == nil {
+					sr.recs = seedRecords(sc, names, metrics, seed, r.perArm)
+				}
+				seeds[seed] = sr
+				if opt.SeedDone != nil {
+					mu.Lock()
+					err := opt.SeedDone(seed, sr.recs, sr.err)
+					mu.Unlock()
+					if err != nil {
+						cancel(err)
+					}
+				}
 			}
 		})
 	}
-	for seed := range sc.Seeds {
+	for _, seed := range todo {
 		if ctx.Err() != nil {
 			break
 		}
-		seeds <- seed
+		queue <- seed
 	}
-	close(seeds)
+	close(queue)
 	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
 	}
 
 	res := &Result{Metrics: metrics}
 	for _, a := range sc.Arms {
 		res.Arms = append(res.Arms, a.Name)
 	}
-	for ai, arm := range sc.Arms {
-		p, _ := arm.Pipeline(sc.Baseline) // built once already in plan
-		names := stageNames(p)
-		for seed, r := range runs {
-			if r.err != nil {
-				continue
-			}
-			for _, pr := range r.perArm[ai] {
-				for mi, m := range metrics {
-					res.Records = append(res.Records, results.Record{
-						Arm: arm.Name, Seed: seed, Stage: names[pr.pos], Step: pr.step, Metric: m, Value: pr.values[mi],
-					})
+	// Records go arm by arm, then seed by seed.
+	for _, arm := range res.Arms {
+		for _, s := range seeds {
+			for _, r := range s.recs {
+				if r.Arm == arm {
+					res.Records = append(res.Records, r)
 				}
 			}
 		}
 	}
-	for _, r := range runs {
-		if r.err != nil {
-			res.Failed = append(res.Failed, *r.err)
+	for _, s := range seeds {
+		if s.err != nil {
+			res.Failed = append(res.Failed, *s.err)
 		}
 	}
 	res.Summary = results.Summarise(res.Records, res.Arms, metrics, scenarios.BaselineArm)
 	return res, nil
+}
+
+// seedRecords turns one seed's probes into records, arm by arm.
+func seedRecords(sc *scenarios.Scenario, names [][]string, metrics []string, seed int, perArm [][]probe) []results.Record {
+	var recs []results.Record
+	for ai, arm := range sc.Arms {
+		for _, pr := range perArm[ai] {
+			for mi, m := range metrics {
+				recs = append(recs, results.Record{
+					Arm: arm.Name, Seed: seed, Stage: names[ai][pr.pos], Step: pr.step, Metric: m, Value: pr.values[mi],
+				})
+			}
+		}
+	}
+	return recs
 }
 
 // stageNames names each stage of p by its kind, numbering repeats: "sft",

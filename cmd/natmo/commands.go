@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,7 +13,6 @@ import (
 	"github.com/natmo/natmo/plots"
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim"
-	"github.com/natmo/natmo/sim/results"
 	"github.com/urfave/cli/v2"
 )
 
@@ -64,6 +64,7 @@ Examples:
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "results folder (default results/NAME)"},
 			setFlag,
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing results folder"},
+			&cli.BoolFlag{Name: "resume", Usage: "finish an interrupted run in --out, training only the seeds it lacks"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress bar"},
 			&cli.StringFlag{Name: "format", Value: "svg,png,pdf", Usage: "figure formats"},
 		},
@@ -79,25 +80,31 @@ Examples:
 			if out == "" {
 				out = filepath.Join("results", sc.Name)
 			}
-			if err := results.CheckTarget(out, c.Bool("force")); err != nil {
-				return badInput(err)
-			}
 			formats, err := parseFormats(c.String("format"))
 			if err != nil {
 				return badInput(err)
 			}
 			started := time.Now()
 			bar := newProgress(c.App.ErrWriter, !c.Bool("quiet"))
-			res, err := sim.Run(c.Context, sc, sim.Options{Workers: c.Int("workers"), Progress: bar.update})
+			res, err := sim.RunDir(c.Context, sc, out, sim.DirOptions{
+				Options: sim.Options{Workers: c.Int("workers"), Progress: bar.update},
+				Force:   c.Bool("force"), Resume: c.Bool("resume"), Command: os.Args,
+			})
 			bar.done()
-			if err != nil {
-				if c.Context.Err() != nil {
-					return failureError{fmt.Errorf("interrupted; nothing was written to %s", out)}
-				}
+			var de *sim.DirError
+			switch {
+			case errors.As(err, &de):
+				return badInput(err)
+			case errors.Is(err, sim.ErrIncomplete):
+				return failureError{fmt.Errorf("interrupted: the seeds that finished are in %s/runs; to finish the run:\n  %s",
+					out, sim.ResumeCommand(append([]string{"natmo"}, os.Args[1:]...)))}
+			case err != nil:
 				return failureError{err}
 			}
-			if err := writeResults(out, c.Bool("force"), sc, res, started, formats); err != nil {
-				return failureError{err}
+			if len(res.Records) > 0 {
+				if err := drawFigures(filepath.Join(out, "figures"), sc, res, formats); err != nil {
+					return failureError{err}
+				}
 			}
 			if len(res.Summary) > 0 {
 				printSummary(c.App.Writer, sc, res)
@@ -107,7 +114,7 @@ Examples:
 				for _, f := range res.Failed {
 					fmt.Fprintf(c.App.ErrWriter, "failed: %v\n", &f)
 				}
-				return failureError{fmt.Errorf("%d of %d seeds failed; their runs are left out of the results", len(res.Failed), sc.Seeds)}
+				return failureError{fmt.Errorf("%d of %d seeds failed; their runs are left out of the results (see manifest.json)", len(res.Failed), sc.Seeds)}
 			}
 			return nil
 		},
@@ -127,30 +134,6 @@ func parseFormats(s string) ([]string, error) {
 		}
 	}
 	return fs, nil
-}
-
-// writeResults writes the tables and figures into a staging folder and moves
-// it into place whole.
-func writeResults(out string, force bool, sc *scenarios.Scenario, res *sim.Result, started time.Time, formats []string) error {
-	st, err := results.NewStaging(out, force)
-	if err != nil {
-		return err
-	}
-	if err := sim.WriteTables(st.Dir, res, sim.NewManifest(sc, res, started, os.Args)); err != nil {
-		st.Abort()
-		return err
-	}
-	if len(res.Records) > 0 {
-		if err := drawFigures(st.Path("figures"), sc, res, formats); err != nil {
-			st.Abort()
-			return err
-		}
-	}
-	if err := st.Commit(); err != nil {
-		st.Abort()
-		return err
-	}
-	return nil
 }
 
 func drawFigures(dir string, sc *scenarios.Scenario, res *sim.Result, formats []string) error {

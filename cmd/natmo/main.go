@@ -42,9 +42,21 @@ func (e usageError) Unwrap() error { return e.err }
 func badInput(err error) error { return usageError{err} }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first Ctrl-C (or SIGTERM) stops training at the next step and keeps
+	// what finished; a second one exits at once. Files are written atomically,
+	// so either way only whole files are left.
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		fmt.Fprintln(os.Stderr, "\nnatmo: interrupted; stopping at the next step (press Ctrl-C again to quit at once)")
+		cancel()
+		<-sigs
+		os.Exit(130)
+	}()
 	code := run(ctx, os.Args, os.Stdout, os.Stderr)
-	stop()
+	cancel()
 	os.Exit(code)
 }
 

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/natmo/natmo/scenarios"
+	"github.com/natmo/natmo/sim"
 )
 
 // natmo runs the CLI in-process and returns its exit code and output.
@@ -103,5 +106,20 @@ func TestListAndShow(t *testing.T) {
 	code, out, _ = natmo(t, "show", "emergent-misalignment", "--set", "world.coupling=0")
 	if code != 0 || !strings.Contains(out, "What to look at") || !strings.Contains(out, "coupling: 0") {
 		t.Errorf("natmo show: exit %d; want the about text and the override in the resolved scenario:\n%s", code, out)
+	}
+}
+
+// TestBuiltinsLoad opens every built-in scenario with the real worlds and
+// interventions, and checks that it teaches something (an about text).
+func TestBuiltinsLoad(t *testing.T) {
+	for _, name := range scenarios.BuiltinNames() {
+		sc, err := scenarios.Open(name, nil, sim.Schema())
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if len(sc.About) < 200 || len(sc.Arms) < 2 || sc.Seeds < 8 {
+			t.Errorf("%s: about %d chars, %d arms, %d seeds; want a teaching text, arms and ≥ 8 seeds", name, len(sc.About), len(sc.Arms), sc.Seeds)
+		}
 	}
 }

@@ -1,0 +1,93 @@
+package sim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/natmo/natmo/interventions"
+	"github.com/natmo/natmo/scenarios"
+)
+
+func tinyScenario() *scenarios.Scenario {
+	sc := emScenario(4, func(c *PersonaConfig) { c.Hidden, c.EvalExamples = 16, 100 })
+	sc.Baseline[0].Examples, sc.Baseline[1].Examples = 1500, 200
+	for _, a := range sc.Arms[1:] {
+		a.Interventions[0].(*interventions.NarrowFinetune).Steps = 30
+	}
+	sc.Measure.Every = 10
+	sc.Resolved = []byte("tiny")
+	return sc
+}
+
+// TestRunDirResume interrupts a run part-way and resumes it: the result is
+// byte for byte the uninterrupted run's, and the interrupted folder says it
+// is incomplete.
+func TestRunDirResume(t *testing.T) {
+	dir := t.TempDir()
+	full, part := filepath.Join(dir, "full"), filepath.Join(dir, "part")
+	if _, err := RunDir(context.Background(), tinyScenario(), full, DirOptions{Options: Options{Workers: 2}}); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	finished := 0
+	opt := DirOptions{Options: Options{Workers: 1, Progress: func(done, total int) {
+		if done > total/2 {
+			cancel()
+		}
+	}}}
+	_, err := RunDir(ctx, tinyScenario(), part, opt)
+	if !errors.Is(err, ErrIncomplete) {
+		t.Fatalf("interrupted run: err = %v, want ErrIncomplete", err)
+	}
+	var m Manifest
+	b, _ := os.ReadFile(filepath.Join(part, "manifest.json"))
+	if json.Unmarshal(b, &m) != nil || m.Complete {
+		t.Fatalf("interrupted folder's manifest: complete = %v, want false", m.Complete)
+	}
+	if _, err := os.Stat(filepath.Join(part, "metrics.csv")); err == nil {
+		t.Fatal("an interrupted run wrote metrics.csv")
+	}
+	runs, _ := filepath.Glob(filepath.Join(part, "runs", "seed-*.csv"))
+	finished = len(runs)
+	if finished == 0 || finished == 4 {
+		t.Fatalf("%d of 4 seeds finished before the interruption; want some but not all", finished)
+	}
+	// A file a killed process left half-written is a hidden temporary: ignored.
+	os.WriteFile(filepath.Join(part, "runs", ".seed-0003.csv.tmp-1"), []byte("arm,se"), 0o644)
+
+	trained := 0
+	opt = DirOptions{Resume: true, Options: Options{Workers: 2}}
+	opt.Progress = func(done, total int) { trained = total }
+	if _, err := RunDir(context.Background(), tinyScenario(), part, opt); err != nil {
+		t.Fatal(err)
+	}
+	root, _ := plan(tinyScenario())
+	if want := (4 - finished) * root.totalSteps(); trained != want {
+		t.Errorf("resume trained %d steps, want %d (only the %d missing seeds)", trained, want, 4-finished)
+	}
+	for _, f := range []string{"metrics.csv", "summary.csv"} {
+		x, _ := os.ReadFile(filepath.Join(full, f))
+		y, _ := os.ReadFile(filepath.Join(part, f))
+		if len(x) == 0 || !bytes.Equal(x, y) {
+			t.Errorf("%s: resumed run differs from the uninterrupted one", f)
+		}
+	}
+
+	// A different scenario is refused rather than mixed in.
+	other := tinyScenario()
+	other.Resolved = []byte("tiny, changed")
+	var de *DirError
+	if _, err := RunDir(context.Background(), other, part, DirOptions{Resume: true}); !errors.As(err, &de) {
+		t.Errorf("resume with a changed scenario: err = %v, want a *DirError", err)
+	}
+	// And an existing folder is not overwritten without Force.
+	if _, err := RunDir(context.Background(), tinyScenario(), full, DirOptions{}); !errors.As(err, &de) {
+		t.Errorf("rerun into a finished folder: err = %v, want a *DirError", err)
+	}
+}
