@@ -3,6 +3,7 @@ package results
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -102,37 +103,23 @@ func TestWriteFileAtomicLeavesNoPartial(t *testing.T) {
 	}
 }
 
-func TestStaging(t *testing.T) {
+func TestCheckTarget(t *testing.T) {
 	dir := t.TempDir()
-	final := filepath.Join(dir, "out")
-	st, err := NewStaging(final, false)
-	if err != nil {
-		t.Fatal(err)
+	if err := CheckTarget(filepath.Join(dir, "new"), false); err != nil {
+		t.Errorf("a new folder: %v", err)
 	}
-	os.WriteFile(st.Path("a.csv"), []byte("x"), 0o644)
-	if _, err := os.Stat(final); err == nil {
-		t.Fatal("final folder exists before Commit")
+	if err := CheckTarget(dir, false); err != nil {
+		t.Errorf("an empty folder: %v", err)
 	}
-	if err := st.Commit(); err != nil {
-		t.Fatal(err)
+	os.WriteFile(filepath.Join(dir, "x"), nil, 0o644)
+	if err := CheckTarget(dir, false); !errors.Is(err, ErrExists) {
+		t.Errorf("a folder with files: %v, want ErrExists", err)
 	}
-	if _, err := NewStaging(final, false); err == nil {
-		t.Fatal("an existing results folder may not be replaced without force")
+	if err := CheckTarget(dir, true); err != nil {
+		t.Errorf("with force: %v", err)
 	}
-	st2, err := NewStaging(final, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(st2.Path("b.csv"), []byte("y"), 0o644)
-	if err := st2.Commit(); err != nil {
-		t.Fatal(err)
-	}
-	es, _ := os.ReadDir(final)
-	if len(es) != 1 || es[0].Name() != "b.csv" {
-		t.Errorf("after a forced commit the folder holds %v, want only b.csv", es)
-	}
-	if es, _ := os.ReadDir(dir); len(es) != 1 {
-		t.Errorf("%d entries beside the results folder, want none", len(es)-1)
+	if err := CheckTarget(filepath.Join(dir, "x"), true); !errors.Is(err, ErrExists) {
+		t.Errorf("a file in the way: %v, want ErrExists", err)
 	}
 }
 
