@@ -102,8 +102,8 @@ func (l *loader) scenario(root ast.Node, sc *Scenario) error {
 		}
 	}
 	get := func(k string) *ast.MappingValueNode { return find(mvs, keys, k) }
-	if mv := get("sweep"); mv != nil {
-		return l.errAt(mv.Key, l.enter(top, mv.Key), "sweep is not supported yet; expected one run per value, changed with --set")
+	if sc.Sweep, err = l.sweep(get("sweep")); err != nil {
+		return err
 	}
 
 	if err := l.name(get("name"), sc); err != nil {

@@ -27,6 +27,8 @@ type Scenario struct {
 	Arms    []Arm
 	Measure Measure
 	Figures []Figure
+	// Sweep, if not empty, is the grid `natmo sweep` runs the scenario over.
+	Sweep []SweepAxis
 
 	// File is where the scenario came from: a path, or "builtin:NAME".
 	File string
