@@ -287,7 +287,7 @@ func make12() [][]float64 {
 // KL reference.
 func BenchmarkRLStep(b *testing.B) {
 	p := newTestPolicy(b, 8, 3, 12, 3, nil, 13)
-	tr, err := NewRLTrainer(p, p.Clone(), &SGD{LR: 0.5}, RLParams{KL: 0.1}, 256)
+	tr, err := NewRLTrainer(p, p.Clone(), &SGD{LR: 0.5}, RLParams{}, 256)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -88,7 +88,7 @@ func NewCoTConfig() *CoTConfig {
 		PHackable: 0.5, CoTNecessity: 1, UnverbalisedHack: 0.2,
 		Author:  CoTAuthorConfig{Hack: 0.6, FalseHack: 0.05, GiveUp: 0.5, Talk: 0.3, WorkRate: 0.6, Slip: 0.01},
 		Monitor: CoTMonitorConfig{Kind: "classifier", Examples: 4000, Steps: 300, LR: 1, Threshold: 0.5, Q: 0.8},
-		Init:    0.1, Eval: 2000,
+		Init:    0.1, Eval: 1000,
 	}
 }
 
