@@ -67,10 +67,7 @@ func RunDir(ctx context.Context, sc *scenarios.Scenario, dir string, opt DirOpti
 	}
 	o := opt.Options
 	o.SeedDone = func(seed int, recs []results.Record, failure *RunError) error {
-		if failure != nil {
-			return writeJSON(seedFile(runs, seed, ".failed.json"), failureRecord{failure.Seed, failure.Arms, failure.Stage, failure.Err.Error()})
-		}
-		return results.WriteFileAtomic(seedFile(runs, seed, ".csv"), func(w *bufio.Writer) error { return results.WriteMetrics(w, recs) })
+		return writeSeed(runs, seed, recs, failure)
 	}
 	o.Previous = func(seed int) ([]results.Record, *RunError, bool) {
 		return previousSeed(runs, seed)

@@ -26,6 +26,9 @@ type Options struct {
 	// goroutine at a time, with the seed's records (in Result order) or its
 	// failure. An error from it stops the run.
 	SeedDone func(seed int, recs []results.Record, failure *RunError) error
+	// Only, if not nil, limits the run to the seeds it accepts (a shard of a
+	// sweep); the others are neither trained nor in the Result.
+	Only func(seed int) bool
 	// Previous, if not nil, returns what a seed produced in an earlier,
 	// interrupted run; such a seed is not trained again.
 	Previous func(seed int) (recs []results.Record, failure *RunError, ok bool)
@@ -164,6 +167,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Result, err
 	seeds := make([]seedResult, sc.Seeds)
 	var todo []int
 	for seed := range sc.Seeds {
+		if opt.Only != nil && !opt.Only(seed) {
+			continue
+		}
 		if opt.Previous != nil {
 			if recs, fail, ok := opt.Previous(seed); ok {
 				seeds[seed] = seedResult{recs: recs, err: fail, done: true}

@@ -13,6 +13,7 @@ import (
 	"github.com/natmo/natmo/plots"
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim"
+	"github.com/natmo/natmo/sim/results"
 	"github.com/urfave/cli/v2"
 )
 
@@ -60,7 +61,7 @@ Examples:
    natmo run my-scenario.yaml --seeds 16 --workers 2`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "seeds", Usage: "number of seeds (overrides the scenario's seeds)"},
-			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "seeds trained at once; results do not depend on it"},
+			&cli.IntFlag{Name: "workers", Value: defaultWorkers(), Usage: "seeds trained at once; results do not depend on it"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "results folder (default results/NAME)"},
 			setFlag,
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing results folder"},
@@ -120,6 +121,11 @@ Examples:
 		},
 	}
 }
+
+func defaultWorkers() int { return runtime.NumCPU() }
+
+// checkOut refuses an existing, non-empty folder unless force is set.
+func checkOut(dir string, force bool) error { return results.CheckTarget(dir, force) }
 
 func parseFormats(s string) ([]string, error) {
 	var fs []string

@@ -30,10 +30,27 @@ func FormatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) 
 
 // WriteMetrics writes records as CSV with MetricsHeader.
 func WriteMetrics(w io.Writer, recs []Record) error {
+	return WriteMetricsGroups(w, nil, []Group{{Records: recs}})
+}
+
+// A Group is a block of rows sharing leading columns, such as one point of
+// a sweep: Extra holds their values, one per extra header column.
+type Group struct {
+	Extra   []string
+	Records []Record
+	Summary []Summary
+}
+
+// WriteMetricsGroups writes the records of groups as CSV with the extra
+// columns first, then MetricsHeader.
+func WriteMetricsGroups(w io.Writer, extra []string, groups []Group) error {
 	cw := csv.NewWriter(w)
-	cw.Write(MetricsHeader)
-	for _, r := range recs {
-		cw.Write([]string{r.Arm, strconv.Itoa(r.Seed), r.Stage, strconv.Itoa(r.Step), r.Metric, FormatFloat(r.Value)})
+	cw.Write(append(append([]string{}, extra...), MetricsHeader...))
+	for _, g := range groups {
+		for _, r := range g.Records {
+			cw.Write(append(append([]string{}, g.Extra...),
+				r.Arm, strconv.Itoa(r.Seed), r.Stage, strconv.Itoa(r.Step), r.Metric, FormatFloat(r.Value)))
+		}
 	}
 	cw.Flush()
 	return cw.Error()
@@ -72,12 +89,20 @@ var SummaryHeader = []string{"arm", "metric", "n", "mean", "ci_low", "ci_high", 
 
 // WriteSummary writes rows as CSV with SummaryHeader.
 func WriteSummary(w io.Writer, rows []Summary) error {
+	return WriteSummaryGroups(w, nil, []Group{{Summary: rows}})
+}
+
+// WriteSummaryGroups writes the summary rows of groups as CSV with the extra
+// columns first, then SummaryHeader.
+func WriteSummaryGroups(w io.Writer, extra []string, groups []Group) error {
 	cw := csv.NewWriter(w)
-	cw.Write(SummaryHeader)
-	for _, s := range rows {
-		cw.Write([]string{s.Arm, s.Metric, strconv.Itoa(s.N),
-			FormatFloat(s.Mean), FormatFloat(s.Low), FormatFloat(s.High),
-			FormatFloat(s.Delta), FormatFloat(s.DLow), FormatFloat(s.DHigh)})
+	cw.Write(append(append([]string{}, extra...), SummaryHeader...))
+	for _, g := range groups {
+		for _, s := range g.Summary {
+			cw.Write(append(append([]string{}, g.Extra...), s.Arm, s.Metric, strconv.Itoa(s.N),
+				FormatFloat(s.Mean), FormatFloat(s.Low), FormatFloat(s.High),
+				FormatFloat(s.Delta), FormatFloat(s.DLow), FormatFloat(s.DHigh)))
+		}
 	}
 	cw.Flush()
 	return cw.Error()

@@ -1,0 +1,357 @@
+package sim
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/natmo/natmo/scenarios"
+	"github.com/natmo/natmo/sim/results"
+)
+
+// A Sweep is a scenario run over a grid of settings: one point per
+// combination of its axes' values, every (point, arm, seed) one run.
+type Sweep struct {
+	Scenario  string                `json:"scenario"`  // name
+	Title     string                `json:"title"`     // the scenario's title
+	File      string                `json:"file"`      // a path or builtin:NAME
+	Overrides []string              `json:"overrides"` // --set values applied at every point
+	Axes      []scenarios.SweepAxis `json:"axes"`
+	Points    []Point               `json:"points"`
+}
+
+// A Point is one point of a sweep's grid.
+type Point struct {
+	Index  int      `json:"index"`
+	Values []string `json:"values"` // one per axis
+	// ID is derived from the point's resolved scenario, so it names the
+	// point's settings, not its place in a grid.
+	ID       string              `json:"id"`
+	Seeds    int                 `json:"seeds"`
+	Arms     []string            `json:"arms"`
+	Scenario *scenarios.Scenario `json:"-"`
+}
+
+// Label is the point's settings as key=value pairs.
+func (s *Sweep) Label(p Point) string {
+	var kv []string
+	for i, a := range s.Axes {
+		kv = append(kv, a.Set+"="+p.Values[i])
+	}
+	return strings.Join(kv, " ")
+}
+
+// PlanSweep loads the scenario at every point of the grid of axes (or of
+// the scenario's own sweep: block when axes is empty). A value that does not
+// fit its setting is an error naming the override it became.
+func PlanSweep(nameOrPath string, overrides []string, axes []scenarios.SweepAxis) (*Sweep, error) {
+	schema := Schema()
+	base, err := scenarios.Open(nameOrPath, overrides, schema)
+	if err != nil {
+		return nil, err
+	}
+	if len(axes) == 0 {
+		axes = base.Sweep
+	}
+	if len(axes) == 0 {
+		return nil, fmt.Errorf("%s has no sweep: block; give the grid with --over KEY=V1,V2,...", base.File)
+	}
+	sw := &Sweep{Scenario: base.Name, Title: base.Title, File: base.File, Overrides: append([]string{}, overrides...), Axes: axes}
+	n := 1
+	for _, a := range axes {
+		n *= len(a.Values)
+	}
+	for i := range n {
+		vals := make([]string, len(axes))
+		sets := append([]string{}, overrides...)
+		r := i
+		for k := len(axes) - 1; k >= 0; k-- { // the last axis varies fastest
+			v := axes[k].Values[r%len(axes[k].Values)]
+			r /= len(axes[k].Values)
+			vals[k] = v
+		}
+		for k, a := range axes {
+			sets = append(sets, a.Set+"="+vals[k])
+		}
+		sc, err := scenarios.Open(nameOrPath, sets, schema)
+		if err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(sc.Resolved)
+		sw.Points = append(sw.Points, Point{Index: i, Values: vals, ID: hex.EncodeToString(sum[:6]), Seeds: sc.Seeds, Arms: armNames(sc), Scenario: sc})
+	}
+	return sw, nil
+}
+
+// A unit is one seed of one point: the arms of a seed share their prefix,
+// so they are trained together and stored in one file.
+type unit struct{ point, seed int }
+
+func (s *Sweep) units() []unit {
+	var us []unit
+	for _, p := range s.Points {
+		for seed := range p.Seeds {
+			us = append(us, unit{p.Index, seed})
+		}
+	}
+	return us
+}
+
+// RunID names the run of one arm and seed at a point, stably.
+func (s *Sweep) RunID(p Point, arm string, seed int) string {
+	sum := sha256.Sum256([]byte(p.ID + "\x00" + arm + "\x00" + strconv.Itoa(seed)))
+	return hex.EncodeToString(sum[:6])
+}
+
+// A Shard is the I-th of N disjoint slices of a sweep's runs (0 ≤ I < N).
+type Shard struct{ I, N int }
+
+func (sh Shard) has(k int) bool { return sh.N <= 1 || k%sh.N == sh.I }
+
+// SweepOptions control RunSweep.
+type SweepOptions struct {
+	Workers  int
+	Progress func(done, total int)
+	Shard    Shard
+	Force    bool // replace an existing folder
+	Resume   bool // finish an interrupted sweep (or add a shard) in the folder
+}
+
+// RunSweep runs the sweep's runs that belong to opt.Shard into dir: it
+// writes sweep.json, then each seed's records under runs/POINT-ID/ as they
+// finish, atomically. Finished runs already in dir are not run again with
+// Resume. An unsharded sweep is then merged in place (see MergeSweeps).
+func RunSweep(ctx context.Context, sw *Sweep, dir string, opt SweepOptions) (*SweepResult, error) {
+	grid, err := json.MarshalIndent(sw, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	grid = append(grid, '\n')
+	if err := prepareSweepDir(dir, grid, opt); err != nil {
+		return nil, &DirError{Dir: dir, Err: err}
+	}
+	if err := results.WriteFileAtomic(filepath.Join(dir, "sweep.json"), func(w *bufio.Writer) error {
+		_, err := w.Write(grid)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	mine := map[unit]bool{}
+	for k, u := range sw.units() {
+		if opt.Shard.has(k) {
+			mine[u] = true
+		}
+	}
+	total, offset := 0, 0
+	for _, p := range sw.Points {
+		root, err := plan(p.Scenario)
+		if err != nil {
+			return nil, err
+		}
+		for seed := range p.Seeds {
+			if mine[unit{p.Index, seed}] && !hasRun(dir, p, seed) {
+				total += root.totalSteps()
+			}
+		}
+	}
+	for _, p := range sw.Points {
+		runs := filepath.Join(dir, "runs", p.ID)
+		if err := os.MkdirAll(runs, 0o755); err != nil {
+			return nil, err
+		}
+		done := 0
+		_, err := Run(ctx, p.Scenario, Options{
+			Workers: opt.Workers,
+			Progress: func(d, _ int) {
+				done = d
+				if opt.Progress != nil {
+					opt.Progress(offset+d, total)
+				}
+			},
+			Only: func(seed int) bool { return mine[unit{p.Index, seed}] },
+			SeedDone: func(seed int, recs []results.Record, failure *RunError) error {
+				return writeSeed(runs, seed, recs, failure)
+			},
+			Previous: func(seed int) ([]results.Record, *RunError, bool) { return previousSeed(runs, seed) },
+		})
+		offset += done
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
+			}
+			return nil, fmt.Errorf("point %d (%s): %w", p.Index, sw.Label(p), err)
+		}
+	}
+	if opt.Shard.N > 1 {
+		return nil, nil
+	}
+	return MergeSweeps([]string{dir}, dir)
+}
+
+func prepareSweepDir(dir string, grid []byte, opt SweepOptions) error {
+	old, err := os.ReadFile(filepath.Join(dir, "sweep.json"))
+	switch {
+	case opt.Resume && err != nil:
+		return fmt.Errorf("--resume: %s holds no sweep to resume: %w", dir, err)
+	case opt.Resume && !bytes.Equal(old, grid):
+		return fmt.Errorf("--resume: the sweep differs from the one %s was started with (its sweep.json); resume with the same scenario, --set and --over values, or start a new folder", dir)
+	case opt.Resume:
+		return nil
+	}
+	if err := results.CheckTarget(dir, opt.Force); err != nil {
+		if errors.Is(err, results.ErrExists) && old != nil {
+			return fmt.Errorf("%w; if a sweep there was interrupted, add --resume to finish it", err)
+		}
+		return err
+	}
+	if opt.Force {
+		if err := os.RemoveAll(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("--force: remove %s: %w", dir, err)
+		}
+	}
+	return os.MkdirAll(dir, 0o755)
+}
+
+func writeSeed(runs string, seed int, recs []results.Record, failure *RunError) error {
+	if failure != nil {
+		return writeJSON(seedFile(runs, seed, ".failed.json"), failureRecord{failure.Seed, failure.Arms, failure.Stage, failure.Err.Error()})
+	}
+	return results.WriteFileAtomic(seedFile(runs, seed, ".csv"), func(w *bufio.Writer) error { return results.WriteMetrics(w, recs) })
+}
+
+func hasRun(dir string, p Point, seed int) bool {
+	_, _, ok := previousSeed(filepath.Join(dir, "runs", p.ID), seed)
+	return ok
+}
+
+// A SweepResult is a merged sweep: per point, what its runs measured.
+type SweepResult struct {
+	Sweep  *Sweep
+	Points []*Result // indexed like Sweep.Points
+}
+
+// MissingError lists the runs a merge could not find.
+type MissingError struct {
+	Missing []string // "RUN-ID (point 3: key=value, arm insecure, seed 2)"
+}
+
+func (e *MissingError) Error() string {
+	const show = 12
+	m := e.Missing
+	more := ""
+	if len(m) > show {
+		m, more = m[:show], fmt.Sprintf("\n  ... and %d more", len(e.Missing)-show)
+	}
+	return fmt.Sprintf("%d runs are missing (run their shards, or the sweep with --resume):\n  %s%s", len(e.Missing), strings.Join(m, "\n  "), more)
+}
+
+// MergeSweeps combines the folders of a sweep's shards into out: it checks
+// that they hold the same sweep, gathers every run's records, reports any
+// missing run by its id, and writes metrics.csv and summary.csv (with a
+// point column and one column per swept setting) and sweep.json. The tables
+// are the same bytes however the runs were split.
+func MergeSweeps(dirs []string, out string) (*SweepResult, error) {
+	if len(dirs) == 0 {
+		return nil, errors.New("merge: no folders given")
+	}
+	var grid []byte
+	for _, d := range dirs {
+		b, err := os.ReadFile(filepath.Join(d, "sweep.json"))
+		if err != nil {
+			return nil, fmt.Errorf("merge: %s is not a sweep folder: %w", d, err)
+		}
+		if grid == nil {
+			grid = b
+		} else if !bytes.Equal(grid, b) {
+			return nil, fmt.Errorf("merge: %s and %s hold different sweeps (their sweep.json differ); merge only the shards of one sweep", dirs[0], d)
+		}
+	}
+	var sw Sweep
+	if err := json.Unmarshal(grid, &sw); err != nil {
+		return nil, fmt.Errorf("merge: %s: %w", filepath.Join(dirs[0], "sweep.json"), err)
+	}
+	find := func(p Point, seed int) ([]results.Record, *RunError, bool) {
+		for _, d := range dirs {
+			if recs, fail, ok := previousSeed(filepath.Join(d, "runs", p.ID), seed); ok {
+				return recs, fail, true
+			}
+		}
+		return nil, nil, false
+	}
+	res := &SweepResult{Sweep: &sw}
+	var missing []string
+	var mgroups, sgroups []results.Group
+	for _, p := range sw.Points {
+		var metrics []string
+		seeds := make([][]results.Record, p.Seeds)
+		var failed []RunError
+		for seed := range p.Seeds {
+			recs, fail, ok := find(p, seed)
+			if !ok {
+				for _, a := range p.Arms {
+					missing = append(missing, fmt.Sprintf("%s (point %d: %s, arm %s, seed %d)", sw.RunID(p, a, seed), p.Index, sw.Label(p), a, seed))
+				}
+				continue
+			}
+			if fail != nil {
+				failed = append(failed, *fail)
+			}
+			seeds[seed] = recs
+			for _, r := range recs {
+				if !slices.Contains(metrics, r.Metric) {
+					metrics = append(metrics, r.Metric)
+				}
+			}
+		}
+		r := &Result{Arms: p.Arms, Metrics: metrics, Failed: failed}
+		for _, arm := range p.Arms {
+			for _, recs := range seeds {
+				for _, rec := range recs {
+					if rec.Arm == arm {
+						r.Records = append(r.Records, rec)
+					}
+				}
+			}
+		}
+		r.Summary = results.Summarise(r.Records, r.Arms, r.Metrics, scenarios.BaselineArm)
+		res.Points = append(res.Points, r)
+		extra := append([]string{strconv.Itoa(p.Index)}, p.Values...)
+		mgroups = append(mgroups, results.Group{Extra: extra, Records: r.Records})
+		sgroups = append(sgroups, results.Group{Extra: extra, Summary: r.Summary})
+	}
+	if len(missing) > 0 {
+		return nil, &MissingError{Missing: missing}
+	}
+	header := []string{"point"}
+	for _, a := range sw.Axes {
+		header = append(header, a.Set)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
+	files := []struct {
+		name  string
+		write func(w *bufio.Writer) error
+	}{
+		{"metrics.csv", func(w *bufio.Writer) error { return results.WriteMetricsGroups(w, header, mgroups) }},
+		{"summary.csv", func(w *bufio.Writer) error { return results.WriteSummaryGroups(w, header, sgroups) }},
+		{"sweep.json", func(w *bufio.Writer) error { _, err := w.Write(grid); return err }},
+	}
+	for _, f := range files {
+		if err := results.WriteFileAtomic(filepath.Join(out, f.name), f.write); err != nil {
+			return nil, fmt.Errorf("merge: %w", err)
+		}
+	}
+	return res, nil
+}
