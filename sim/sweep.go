@@ -25,7 +25,7 @@ import (
 type Sweep struct {
 	Scenario  string                `json:"scenario"`  // name
 	Title     string                `json:"title"`     // the scenario's title
-	File      string                `json:"file"`      // a path or builtin:NAME
+	File      string                `json:"-"`         // a path or builtin:NAME (not part of its identity: points are)
 	Overrides []string              `json:"overrides"` // --set values applied at every point
 	Axes      []scenarios.SweepAxis `json:"axes"`
 	Points    []Point               `json:"points"`
