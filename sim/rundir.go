@@ -25,7 +25,8 @@ type DirOptions struct {
 	Force bool
 	// Resume continues an interrupted run in the folder: seeds whose records
 	// are already there are not trained again. The scenario must be the one
-	// the folder was started with.
+	// the folder was started with. A folder that does not exist yet is
+	// simply started, so a retried cluster job can always pass Resume.
 	Resume bool
 	// Command is recorded in the manifest.
 	Command []string
@@ -88,8 +89,11 @@ func RunDir(ctx context.Context, sc *scenarios.Scenario, dir string, opt DirOpti
 
 // prepareDir checks that dir may be written (or resumed) and makes it.
 func prepareDir(sc *scenarios.Scenario, dir string, opt DirOptions) error {
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if opt.Resume && errors.Is(err, fs.ErrNotExist) && results.CheckTarget(dir, false) == nil {
+		opt.Resume = false // nothing there yet: a retried job simply starts
+	}
 	if opt.Resume {
-		b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 		if err != nil {
 			return fmt.Errorf("--resume: %s holds no run to resume: %w", dir, err)
 		}

@@ -201,6 +201,9 @@ func RunSweep(ctx context.Context, sw *Sweep, dir string, opt SweepOptions) (*Sw
 
 func prepareSweepDir(dir string, grid []byte, opt SweepOptions) error {
 	old, err := os.ReadFile(filepath.Join(dir, "sweep.json"))
+	if opt.Resume && errors.Is(err, fs.ErrNotExist) && results.CheckTarget(dir, false) == nil {
+		opt.Resume = false // nothing there yet: a retried job simply starts
+	}
 	switch {
 	case opt.Resume && err != nil:
 		return fmt.Errorf("--resume: %s holds no sweep to resume: %w", dir, err)
