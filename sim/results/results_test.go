@@ -25,6 +25,11 @@ func TestMeanCI(t *testing.T) {
 	if m, lo, hi := MeanCI([]float64{2}); m != 2 || lo != 2 || hi != 2 {
 		t.Errorf("one value: %v [%v, %v]", m, lo, hi)
 	}
+	// By hand: resamples of {0, 1} have means 0, ½, 1 with chances ¼, ½, ¼,
+	// so over 2000 resamples the 2.5% and 97.5% quantiles are 0 and 1.
+	if m, lo, hi := MeanCI([]float64{0, 1}); m != 0.5 || lo != 0 || hi != 1 {
+		t.Errorf("MeanCI([0 1]) = %v [%v, %v], want 0.5 [0, 1]", m, lo, hi)
+	}
 	xs := []float64{0, 0, 0, 0, 1, 1, 1, 1}
 	m, lo, hi := MeanCI(xs)
 	// The mean of 8 fair coin flips resampled has sd √(0.25/8) ≈ 0.177, so a
