@@ -75,7 +75,7 @@ func RunDir(ctx context.Context, sc *scenarios.Scenario, dir string, opt DirOpti
 	}
 	res, err := Run(ctx, sc, o)
 	if err != nil {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil && !errors.As(err, new(*FailedError)) {
 			return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
 		}
 		return nil, err

@@ -29,6 +29,9 @@ type Options struct {
 	// Only, if not nil, limits the run to the seeds it accepts (a shard of a
 	// sweep); the others are neither trained nor in the Result.
 	Only func(seed int) bool
+	// KeepGoing lets the other seeds finish when one fails; without it the
+	// first failure stops the run and Run returns it.
+	KeepGoing bool
 	// Previous, if not nil, returns what a seed produced in an earlier,
 	// interrupted run; such a seed is not trained again.
 	Previous func(seed int) (recs []results.Record, failure *RunError, ok bool)
@@ -56,6 +59,15 @@ func (e *RunError) Error() string {
 }
 
 func (e *RunError) Unwrap() error { return e.Err }
+
+// A FailedError stops a run at its first failed seed (without KeepGoing).
+type FailedError struct{ Err *RunError }
+
+func (e *FailedError) Error() string {
+	return e.Err.Error() + " (--keep-going lets the other seeds finish)"
+}
+
+func (e *FailedError) Unwrap() error { return e.Err }
 
 // node is a stage in the tree of arms' pipelines: arms that share a prefix
 // of stages share its nodes, so the prefix is trained once per seed and the
@@ -214,6 +226,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Result, err
 						cancel(err)
 					}
 				}
+				if sr.err != nil && !opt.KeepGoing {
+					cancel(&FailedError{Err: sr.err})
+				}
 			}
 		})
 	}
@@ -298,7 +313,7 @@ func runSeed(ctx context.Context, kind Kind, sc *scenarios.Scenario, root *node,
 			}
 		}
 		collect(n)
-		out.err = &RunError{Seed: seed, Arms: arms, Stage: n.stage.Kind, Err: err}
+		out.err = &RunError{Seed: seed, Arms: arms, Stage: describeStage(n.stage), Err: err}
 		return out
 	}
 	base := Streams{Seed: uint64(seed), Stage: -1}
@@ -364,3 +379,12 @@ type nodeError struct {
 }
 
 func (e *nodeError) Error() string { return e.err.Error() }
+
+// describeStage names a stage for messages: its kind, where it came from and
+// its learning rate, the knob a diverged run most often needs lowered.
+func describeStage(st pipeline.Stage) string {
+	if st.Kind == "" {
+		return "setup"
+	}
+	return fmt.Sprintf("%s (from %s, lr %g)", st.Kind, st.Label, st.LR)
+}

@@ -121,11 +121,12 @@ func (sh Shard) has(k int) bool { return sh.N <= 1 || k%sh.N == sh.I }
 
 // SweepOptions control RunSweep.
 type SweepOptions struct {
-	Workers  int
-	Progress func(done, total int)
-	Shard    Shard
-	Force    bool // replace an existing folder
-	Resume   bool // finish an interrupted sweep (or add a shard) in the folder
+	Workers   int
+	Progress  func(done, total int)
+	Shard     Shard
+	KeepGoing bool // let other runs finish when one fails
+	Force     bool // replace an existing folder
+	Resume    bool // finish an interrupted sweep (or add a shard) in the folder
 }
 
 // RunSweep runs the sweep's runs that belong to opt.Shard into dir: it
@@ -172,7 +173,8 @@ func RunSweep(ctx context.Context, sw *Sweep, dir string, opt SweepOptions) (*Sw
 		}
 		done := 0
 		_, err := Run(ctx, p.Scenario, Options{
-			Workers: opt.Workers,
+			Workers:   opt.Workers,
+			KeepGoing: opt.KeepGoing,
 			Progress: func(d, _ int) {
 				done = d
 				if opt.Progress != nil {
@@ -187,7 +189,7 @@ func RunSweep(ctx context.Context, sw *Sweep, dir string, opt SweepOptions) (*Sw
 		})
 		offset += done
 		if err != nil {
-			if ctx.Err() != nil {
+			if ctx.Err() != nil && !errors.As(err, new(*FailedError)) {
 				return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
 			}
 			return nil, fmt.Errorf("point %d (%s): %w", p.Index, sw.Label(p), err)

@@ -66,6 +66,7 @@ Examples:
 			setFlag,
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing results folder"},
 			&cli.BoolFlag{Name: "resume", Usage: "finish an interrupted run in --out, training only the seeds it lacks"},
+			&cli.BoolFlag{Name: "keep-going", Usage: "when a seed fails (e.g. diverges), let the others finish"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress bar"},
 			&cli.StringFlag{Name: "format", Value: "svg,png,pdf", Usage: "figure formats"},
 		},
@@ -88,7 +89,7 @@ Examples:
 			started := time.Now()
 			bar := newProgress(c.App.ErrWriter, !c.Bool("quiet"))
 			res, err := sim.RunDir(c.Context, sc, out, sim.DirOptions{
-				Options: sim.Options{Workers: c.Int("workers"), Progress: bar.update},
+				Options: sim.Options{Workers: c.Int("workers"), Progress: bar.update, KeepGoing: c.Bool("keep-going")},
 				Force:   c.Bool("force"), Resume: c.Bool("resume"), Command: os.Args,
 			})
 			bar.done()

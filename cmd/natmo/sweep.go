@@ -46,6 +46,7 @@ Examples:
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "sweep folder (default results/NAME-sweep)"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing folder"},
 			&cli.BoolFlag{Name: "resume", Usage: "finish an interrupted sweep in --out, running only what is missing"},
+			&cli.BoolFlag{Name: "keep-going", Usage: "when a run fails (e.g. diverges), let the others finish"},
 			&cli.StringFlag{Name: "shard", Usage: "run only slice `I/N` of the runs (0 ≤ I < N), or auto (from SLURM_ARRAY_TASK_ID/COUNT)"},
 			&cli.IntFlag{Name: "shards", Usage: "run one of `N` slices, I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress bar"},
@@ -90,7 +91,7 @@ Examples:
 			fmt.Fprintf(c.App.ErrWriter, "sweep %s: %d points × %d seeds%s\n", sw.Scenario, len(sw.Points), sw.Points[0].Seeds, shardNote(shard))
 			bar := newProgress(c.App.ErrWriter, !c.Bool("quiet"))
 			res, err := sim.RunSweep(c.Context, sw, out, sim.SweepOptions{
-				Workers: c.Int("workers"), Progress: bar.update, Shard: shard,
+				Workers: c.Int("workers"), Progress: bar.update, Shard: shard, KeepGoing: c.Bool("keep-going"),
 				Force: c.Bool("force"), Resume: c.Bool("resume"),
 			})
 			bar.done()

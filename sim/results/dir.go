@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"syscall"
 )
 
 // ErrExists is returned by CheckTarget when a results folder exists and may
@@ -18,8 +19,11 @@ func CheckTarget(final string, force bool) error {
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
+	if errors.Is(err, syscall.ENOTDIR) {
+		return fmt.Errorf("results folder %s: a file is in the way (a part of the path is not a folder)", final)
+	}
 	if err != nil {
-		return err
+		return fmt.Errorf("results folder %s: %w", final, err)
 	}
 	if !fi.IsDir() {
 		return fmt.Errorf("%s: %w and is not a folder", final, ErrExists)
