@@ -48,10 +48,18 @@ func bars(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	bs := ciBars{Bars: make([]ciBar, len(shown))}
 	labels := make([]string, len(shown))
 	var ns []int
+	// One precision for every label of the figure, set by the largest value
+	// drawn, so that a delta far below the figure's scale reads 0.000
+	// rather than a string of digits of noise.
+	var all []float64
+	for _, s := range shown {
+		all = append(all, s.Mean, s.High, s.Low, s.Delta, s.DLow, s.DHigh)
+	}
+	prec := decimals(all...)
 	for i, s := range shown {
 		bs.Bars[i] = ciBar{X: float64(i), Width: 0.6, Mean: s.Mean, Low: s.Low, High: s.High, Color: styles[s.Arm].Color}
 		if hasBase && s.Arm != scenarios.BaselineArm {
-			labels[i] = deltaLabel(s, l.delta)
+			labels[i] = deltaLabel(s, l.delta, prec)
 		}
 		ns = append(ns, s.N)
 	}
@@ -109,12 +117,18 @@ func bars(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	return f, nil
 }
 
-// deltaLabel is "Δ +0.21 [0.12, 0.31]" for s, with symbol for Δ.
-func deltaLabel(s results.Summary, symbol string) string {
-	d := decimals(s.Delta, s.DLow, s.DHigh)
-	num := func(v float64) string { return strconv.FormatFloat(v, 'f', d, 64) }
+// deltaLabel is "Δ +0.21 [0.12, 0.31]" for s, with symbol for Δ and d
+// decimals. A value that rounds to zero is written without a sign.
+func deltaLabel(s results.Summary, symbol string, d int) string {
+	num := func(v float64) string {
+		t := strconv.FormatFloat(v, 'f', d, 64)
+		if strings.Trim(t, "-0.") == "" {
+			t = strings.TrimPrefix(t, "-")
+		}
+		return t
+	}
 	sign := "+"
-	if num(s.Delta)[0] == '-' {
+	if num(s.Delta)[0] == '-' || strings.Trim(num(s.Delta), "0.") == "" {
 		sign = ""
 	}
 	return fmt.Sprintf("%s %s%s [%s, %s]", symbol, sign, num(s.Delta), num(s.DLow), num(s.DHigh))
