@@ -18,7 +18,11 @@ func printSummary(w io.Writer, sc *scenarios.Scenario, res *sim.Result) {
 	fmt.Fprintf(w, "%s — %s\n", sc.Name, sc.Title)
 	fmt.Fprintf(w, "final probe, mean over seeds [95%% bootstrap CI]; Δ = paired difference from %s\n", scenarios.BaselineArm)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, m := range res.Metrics {
+	shown := res.Metrics
+	if len(shown) > maxPrinted {
+		shown = shown[:maxPrinted]
+	}
+	for _, m := range shown {
 		fmt.Fprintf(tw, "\n%s\tn\tmean [95%% CI]\tΔ vs baseline [95%% CI]\t\n", m)
 		for _, s := range res.Summary {
 			if s.Metric != m {
@@ -32,7 +36,14 @@ func printSummary(w io.Writer, sc *scenarios.Scenario, res *sim.Result) {
 		}
 	}
 	tw.Flush()
+	if more := len(res.Metrics) - len(shown); more > 0 {
+		fmt.Fprintf(w, "\n(%d more metrics in summary.csv: %s)\n", more, strings.Join(res.Metrics[len(shown):], ", "))
+	}
 }
+
+// maxPrinted is how many metrics the summary prints; the rest (readouts,
+// usually) are in summary.csv.
+const maxPrinted = 6
 
 // progress draws a one-line progress bar on a terminal and nothing otherwise.
 type progress struct {
