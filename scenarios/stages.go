@@ -128,6 +128,10 @@ func (l *loader) arms(mv *ast.MappingValueNode) ([]Arm, [][]source, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if len(mvs) == 0 {
+		// Written but empty is a slip; leave arms: out for a baseline-only run.
+		return nil, nil, l.errAtf(mv.Value, c, "expected at least one arm in arms (the baseline arm is implicit), e.g. arms: {insecure: [%s]}", "{narrow-finetune: {domain: code}}")
+	}
 	reg := l.schema.Interventions()
 	if reg == nil {
 		reg = &interventions.Registry{}
