@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -16,8 +17,8 @@ import (
 
 // The cot world's tests train the built-in experiment in code (so that they
 // do not depend on the loader) and assert every claim with 95% bootstrap
-// intervals over seeds. Under -short or -race they use fewer seeds, never
-// looser bounds.
+// intervals over seeds. Under -short they use fewer seeds, never looser
+// bounds; under the race detector only the small ones run (skipSlow).
 
 // cotTestMetrics are the metrics the cot tests record.
 var cotTestMetrics = []string{"hack_rate", "monitor_recall", "false_hack_rate", "hack_talk", "code_assoc", "talk_assoc"}
@@ -139,10 +140,9 @@ func diff(a, b []float64) []float64 {
 }
 
 // seedsFor is the number of seeds a test uses: full, or at most 4 under
-// -short or the race detector (which checks for races, not the science; the
-// plain test run checks that with every seed).
+// -short.
 func seedsFor(full int) int {
-	if testing.Short() || raceEnabled {
+	if testing.Short() {
 		return min(full, 4)
 	}
 	return full
@@ -154,6 +154,7 @@ func seedsFor(full int) int {
 // with recall near 0; and the readout moves from hack-talk to one unflagged
 // token.
 func TestCoTMonitorPressure(t *testing.T) {
+	skipSlow(t)
 	r := runCoT(t, cotScenario(seedsFor(8), 3000, 100, nil, nil, cotArm{"pressure", pressure(1, interventions.MonitorCoT)}))
 	end := r.last()
 
@@ -205,7 +206,9 @@ func TestCoTMonitorPressure(t *testing.T) {
 // TestCoTPressureZeroIsBaseline: a zero-weight penalty is no penalty. The
 // arms share every random stream, so their numbers agree to the bit.
 func TestCoTPressureZeroIsBaseline(t *testing.T) {
-	r := runCoT(t, cotScenario(3, 300, 50, nil, nil, cotArm{"zero", pressure(0, interventions.MonitorCoT)}))
+	sc := cotScenario(3, 300, 50, nil, nil, cotArm{"zero", pressure(0, interventions.MonitorCoT)})
+	sc.Baseline[0].Epochs = 5 // small enough for the race detector
+	r := runCoT(t, sc)
 	for _, m := range cotTestMetrics {
 		for _, s := range r.steps {
 			if a, b := r.at(t, "baseline", m, s), r.at(t, "zero", m, s); !slices.Equal(a, b) {
@@ -224,6 +227,7 @@ func TestCoTPressureZeroIsBaseline(t *testing.T) {
 // from, and the pressure that TestCoTMonitorPressure shows driving hacking
 // into hiding (same seeds, steps and weight) simply removes hacking.
 func TestCoTNeedsUnverbalisedHacks(t *testing.T) {
+	skipSlow(t)
 	r := runCoT(t, cotScenario(seedsFor(6), 3000, 500, func(cfg *CoTConfig) { cfg.UnverbalisedHack = 0 }, pressure(1, interventions.MonitorCoT)))
 	m, lo, hi := ci(t, "unverbalised 0: hack_rate (end)", r.at(t, "baseline", "hack_rate", r.last()))
 	if hi > 0.1 {
@@ -285,6 +289,7 @@ func trainCoT(t *testing.T, cfg *CoTConfig, seeds int, p pipeline.Pipeline, ever
 // of thought (cot_necessity 1) than when it also reads the task (0), where
 // the chain of thought simply stops mattering.
 func TestCoTNecessityDelaysEvasion(t *testing.T) {
+	skipSlow(t)
 	seeds := seedsFor(6)
 	const steps, every = 400, 10
 	first := func(nec float64) []float64 {
@@ -329,6 +334,7 @@ func TestCoTNecessityDelaysEvasion(t *testing.T) {
 // of it on tasks that are not hackable starts it, and the
 // frozen monitor does not flag even a chain of thought made of it alone.
 func TestCoTReadoutFindsTheCode(t *testing.T) {
+	skipSlow(t)
 	seeds := seedsFor(6)
 	cfg := NewCoTConfig()
 	p := cotScenario(seeds, 3000, 0, nil, pressure(1, interventions.MonitorCoT)).Baseline
@@ -422,9 +428,47 @@ func b2f(b bool) float64 {
 // the action (with probability q = 0.8) leaves no unpenalised way to hack
 // most tasks, so hacking stays low instead of going into hiding.
 func TestCoTActionMonitorKeepsHackingLow(t *testing.T) {
+	skipSlow(t)
 	r := runCoT(t, cotScenario(seedsFor(4), 3000, 500, nil, pressure(1, interventions.MonitorCoTAction)))
 	m, lo, hi := ci(t, "cot+action pressure hack_rate (end)", r.at(t, "baseline", "hack_rate", r.last()))
 	if hi > 0.2 {
 		t.Errorf("hack_rate under the cot+action monitor %.3f [%.3f, %.3f], want ≤ 0.2", m, lo, hi)
 	}
+}
+
+// TestCoTDeterminism: a cot run is a pure function of (scenario, seed),
+// whatever the number of workers.
+func TestCoTDeterminism(t *testing.T) {
+	sc := cotScenario(3, 100, 50, nil, nil, cotArm{"pressure", pressure(1, interventions.MonitorCoTAction)})
+	sc.Baseline[0].Epochs = 2
+	sc.Measure.Metrics = cotMetricNames()
+	var recs [2][]results.Record
+	for i, workers := range []int{1, 3} {
+		res, err := Run(context.Background(), sc, Options{Workers: workers})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Failed) > 0 {
+			t.Fatal(res.Failed)
+		}
+		recs[i] = res.Records
+	}
+	if !slices.Equal(recs[0], recs[1]) {
+		t.Error("records differ between 1 and 3 workers")
+	}
+}
+
+// cotMetricNames lists every metric the default world can measure.
+func cotMetricNames() []string {
+	w := &cot{cfg: *NewCoTConfig()}
+	var ns []string
+	for _, m := range cotMetrics() {
+		if rest, ok := strings.CutPrefix(m.Name, "hack_assoc_"); ok {
+			if _, err := w.tokenOf(rest); err != nil {
+				continue
+			}
+		}
+		ns = append(ns, m.Name)
+	}
+	return ns
 }
