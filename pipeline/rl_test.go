@@ -259,6 +259,30 @@ func TestRLLearnsBandit(t *testing.T) {
 	}
 }
 
+// TestLearnedValue checks the learned baseline: fitted by SGD on ½(b(x) − R)²,
+// it converges to the regression of the reward on the task features, here
+// R = r(c, a) + 0.3·x₁ under a uniform policy frozen by a zero learning
+// rate, so E[R | x] = const + 0.3·x₁.
+func TestLearnedValue(t *testing.T) {
+	p := newTestPolicy(t, 3, 1, 2, 2, nil, 15)
+	clear(p.Params)
+	tr, err := NewRLTrainer(p, nil, &SGD{LR: 0}, RLParams{ValueBaseline: "learned", BaselineRate: 0.05}, 256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &tableEnv{in: 3, reward: [][]float64{{1, 0}, {0.2, 0.7}}, mask: 0.5}
+	rng := rand.New(rand.NewPCG(16, 16))
+	for step := range 2000 {
+		tr.Step(step+1, env, rng)
+	}
+	if w := tr.Value[1]; math.Abs(w-0.3) > 0.02 {
+		t.Errorf("learned value weight on x₁ = %.4f, want 0.3 ± 0.02", w)
+	}
+	if w := tr.Value[2]; math.Abs(w) > 0.02 {
+		t.Errorf("learned value weight on the irrelevant x₂ = %.4f, want 0 ± 0.02", w)
+	}
+}
+
 // TestRLStepAllocs checks that a steady-state RL step allocates nothing.
 func TestRLStepAllocs(t *testing.T) {
 	p := newTestPolicy(t, 6, 3, 12, 3, nil, 11)
