@@ -219,9 +219,9 @@ func logSoftmax(z, p, lp []float64) {
 		p[j] = e
 		s += e
 	}
-	lse := m + math.Log(s)
+	lse, inv := m+math.Log(s), 1/s
 	for j, v := range z {
-		p[j] /= s
+		p[j] *= inv
 		lp[j] = v - lse
 	}
 }
