@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -28,6 +29,9 @@ type MLP struct {
 type dense struct {
 	W blas64.General // in × out
 	B []float64      // out
+	// WB is W followed by B: the (in+1) × out matrix [W; b], as the packed
+	// products see it (the bias row is multiplied by an input of 1).
+	WB []float64
 }
 
 // NewMLP returns an MLP with the given layer sizes (at least input and output),
@@ -70,7 +74,7 @@ func (m *MLP) bind() {
 		in, out := m.Sizes[i-1], m.Sizes[i]
 		w := blas64.General{Rows: in, Cols: out, Stride: out, Data: m.Params[off : off+in*out]}
 		off += in * out
-		m.layers = append(m.layers, dense{W: w, B: m.Params[off : off+out]})
+		m.layers = append(m.layers, dense{W: w, B: m.Params[off : off+out], WB: m.Params[off-in*out : off+out]})
 		off += out
 	}
 }
@@ -91,22 +95,35 @@ func (m *MLP) Out() int { return m.Sizes[len(m.Sizes)-1] }
 // to the largest batch it has seen and is not safe for concurrent use.
 type Workspace struct {
 	sizes []int
-	pre   []blas64.General // pre-activations a_l = h_{l-1} W_l + b_l, one per layer
 	post  []blas64.General // h_l = relu(a_l) for hidden layers; the last is the logits
 	delta []blas64.General // ∂loss/∂a_l
+	// in[l] is layer l's input (x, then h_1, ...) packed by Forward: its
+	// nonzero entries and a bias entry, for the forward product and for ∂W_l.
+	in []packed
+	dp packed    // δ_l packed, for δ_{l-1} = δ_l W_lᵀ
+	wt []float64 // W_lᵀ
+	// asm selects the AVX2 kernels; the pure-Go ones give the same bits.
+	asm bool
 }
 
 // NewWorkspace returns a workspace for m with room for rows examples.
 func NewWorkspace(m *MLP, rows int) *Workspace {
-	ws := &Workspace{sizes: append([]int(nil), m.Sizes...)}
+	ws := &Workspace{sizes: append([]int(nil), m.Sizes...), asm: haveAVX2()}
+	n := len(m.Sizes) - 1
+	ws.in = make([]packed, n)
+	big := 0
+	for l := 0; l < n; l++ {
+		big = max(big, m.Sizes[l]*m.Sizes[l+1])
+	}
+	ws.wt = make([]float64, big)
 	ws.grow(rows)
 	return ws
 }
 
 func (ws *Workspace) grow(rows int) {
-	if len(ws.pre) > 0 && rows <= cap(ws.pre[0].Data)/ws.pre[0].Cols {
-		for l := range ws.pre {
-			for _, g := range []*blas64.General{&ws.pre[l], &ws.post[l], &ws.delta[l]} {
+	if len(ws.post) > 0 && rows <= cap(ws.post[0].Data)/ws.post[0].Cols {
+		for l := range ws.post {
+			for _, g := range []*blas64.General{&ws.post[l], &ws.delta[l]} {
 				g.Rows = rows
 				g.Data = g.Data[:rows*g.Cols]
 			}
@@ -114,14 +131,16 @@ func (ws *Workspace) grow(rows int) {
 		return
 	}
 	n := len(ws.sizes) - 1
-	ws.pre, ws.post, ws.delta = make([]blas64.General, n), make([]blas64.General, n), make([]blas64.General, n)
+	ws.post, ws.delta = make([]blas64.General, n), make([]blas64.General, n)
 	for l := 0; l < n; l++ {
 		out := ws.sizes[l+1]
 		mk := func() blas64.General {
 			return blas64.General{Rows: rows, Cols: out, Stride: out, Data: make([]float64, rows*out)}
 		}
-		ws.pre[l], ws.post[l], ws.delta[l] = mk(), mk(), mk()
+		ws.post[l], ws.delta[l] = mk(), mk()
+		ws.in[l].resize(rows, ws.sizes[l]+1+packPad)
 	}
+	ws.dp.resize(rows, slices.Max(ws.sizes)+packPad)
 }
 
 // DLogits returns the buffer, shaped like the last logits, into which a loss
@@ -136,22 +155,25 @@ func (ws *Workspace) Hidden(l int) blas64.General { return ws.post[l-1] }
 // as a view into ws, valid until the next call with ws.
 func (m *MLP) Forward(x blas64.General, ws *Workspace) blas64.General {
 	ws.grow(x.Rows)
+	if useBLAS {
+		return m.forwardBLAS(x, ws)
+	}
+	return m.forwardPacked(x, ws)
+}
+
+// forwardPacked is Forward on the packed kernels of gemm.go.
+func (m *MLP) forwardPacked(x blas64.General, ws *Workspace) blas64.General {
 	h := x
 	last := len(m.layers) - 1
 	for l, ly := range m.layers {
-		a := ws.pre[l]
-		for r := 0; r < a.Rows; r++ {
-			copy(a.Data[r*a.Stride:r*a.Stride+a.Cols], ly.B)
-		}
-		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, h, ly.W, 1, a)
 		out := ws.post[l]
+		p := &ws.in[l]
+		p.pack(ws.asm, h, out.Cols, true)
+		mode := modeReLU
 		if l == last {
-			copy(out.Data, a.Data)
-		} else {
-			for i, v := range a.Data {
-				out.Data[i] = max(v, 0)
-			}
+			mode = modePlain
 		}
+		fmaRows(ws.asm, p, ly.WB, out.Cols, out.Data, out.Stride, mode, nil, 0)
 		h = out
 	}
 	return ws.post[last]
@@ -165,6 +187,64 @@ func (m *MLP) Forward(x blas64.General, ws *Workspace) blas64.General {
 //
 // If dx has rows (rows × In) it receives ∂loss/∂x.
 func (m *MLP) Backward(x blas64.General, ws *Workspace, grad []float64, dx blas64.General) {
+	if useBLAS {
+		m.backwardBLAS(x, ws, grad, dx)
+		return
+	}
+	m.backwardPacked(ws, grad, dx)
+}
+
+// backwardPacked is Backward on the packed kernels of gemm.go. Forward left
+// the packed input x in ws.in[0].
+func (m *MLP) backwardPacked(ws *Workspace, grad []float64, dx blas64.General) {
+	last := len(m.layers) - 1
+	off := len(grad)
+	for l := last; l >= 0; l-- {
+		ly := m.layers[l]
+		d := ws.delta[l]
+		in, out := ly.W.Rows, ly.W.Cols
+		off -= len(ly.WB)
+		gwb := grad[off : off+len(ly.WB)] // [∂W; ∂b]
+		clear(gwb)
+		fmaScatter(ws.asm, &ws.in[l], d.Data, d.Stride, out, gwb)
+		if l == 0 && dx.Rows == 0 {
+			continue
+		}
+		transpose(ly.W.Data, in, out, ws.wt)
+		ws.dp.pack(ws.asm, d, in, false)
+		if l > 0 {
+			prev, h := ws.delta[l-1], ws.post[l-1]
+			fmaRows(ws.asm, &ws.dp, ws.wt, in, prev.Data, prev.Stride, modeMask, h.Data, h.Stride)
+		} else {
+			fmaRows(ws.asm, &ws.dp, ws.wt, in, dx.Data, dx.Stride, modePlain, nil, 0)
+		}
+	}
+}
+
+// forwardBLAS is Forward through blas64.Gemm (the openblas build).
+func (m *MLP) forwardBLAS(x blas64.General, ws *Workspace) blas64.General {
+	h := x
+	last := len(m.layers) - 1
+	for l, ly := range m.layers {
+		a := ws.post[l]
+		for r := 0; r < a.Rows; r++ {
+			copy(a.Data[r*a.Stride:r*a.Stride+a.Cols], ly.B)
+		}
+		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, h, ly.W, 1, a)
+		if l < last {
+			for i, v := range a.Data {
+				if v < 0 {
+					a.Data[i] = 0
+				}
+			}
+		}
+		h = a
+	}
+	return ws.post[last]
+}
+
+// backwardBLAS is Backward through blas64.Gemm (the openblas build).
+func (m *MLP) backwardBLAS(x blas64.General, ws *Workspace, grad []float64, dx blas64.General) {
 	last := len(m.layers) - 1
 	off := len(grad)
 	for l := last; l >= 0; l-- {
@@ -189,7 +269,7 @@ func (m *MLP) Backward(x blas64.General, ws *Workspace, grad []float64, dx blas6
 		if l > 0 {
 			prev := ws.delta[l-1]
 			blas64.Gemm(blas.NoTrans, blas.Trans, 1, d, ly.W, 0, prev)
-			for i, v := range ws.pre[l-1].Data {
+			for i, v := range ws.post[l-1].Data {
 				if v <= 0 {
 					prev.Data[i] = 0
 				}
