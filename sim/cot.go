@@ -415,6 +415,10 @@ func (e *cotEnv) Rewards(step int, ep *pipeline.Episodes, rng *rand.Rand) {
 	penalise := pr.Weight > 0 && step >= pr.From
 	for i := range ep.Reward {
 		x := ep.Row(i)
+		// Draw every coin whatever the policy did, so that the stream's use
+		// does not depend on its choices.
+		solved := rng.Float64() < 1-x[1]
+		seen := rng.Float64() < e.w.cfg.Monitor.Q
 		r := 0.0
 		switch ep.Action[i] {
 		case actHack:
@@ -422,13 +426,10 @@ func (e *cotEnv) Rewards(step int, ep *pipeline.Episodes, rng *rand.Rand) {
 				r = 1
 			}
 		case actSolve:
-			if rng.Float64() < 1-x[1] {
+			if solved {
 				r = 1
 			}
 		}
-		// Draw the action monitor's coin whatever happens, so that the
-		// stream's use does not depend on the policy's choices.
-		seen := rng.Float64() < e.w.cfg.Monitor.Q
 		if penalise {
 			flag := e.w.monitor.flag(ep.Tokens[i*T : (i+1)*T])
 			if pr.Monitor == interventions.MonitorCoTAction && ep.Action[i] == actHack && seen {
