@@ -203,10 +203,14 @@ func TestCoTMonitorPressure(t *testing.T) {
 	}
 }
 
-// TestCoTPressureZeroIsBaseline: a zero-weight penalty is no penalty. The
-// arms share every random stream, so their numbers agree to the bit.
+// TestCoTPressureZeroIsBaseline: a zero-weight penalty is no penalty, and a
+// penalty from step 200 changes nothing before it. The arms share every
+// random stream and the reward draws its coins whatever the policy does, so
+// their numbers agree to the bit.
 func TestCoTPressureZeroIsBaseline(t *testing.T) {
-	sc := cotScenario(3, 300, 50, nil, nil, cotArm{"zero", pressure(0, interventions.MonitorCoT)})
+	late := pressure(1, interventions.MonitorCoT)
+	late.From = 200
+	sc := cotScenario(3, 300, 50, nil, nil, cotArm{"zero", pressure(0, interventions.MonitorCoT)}, cotArm{"late", late})
 	sc.Baseline[0].Epochs = 5 // small enough for the race detector
 	r := runCoT(t, sc)
 	for _, m := range cotTestMetrics {
@@ -214,11 +218,30 @@ func TestCoTPressureZeroIsBaseline(t *testing.T) {
 			if a, b := r.at(t, "baseline", m, s), r.at(t, "zero", m, s); !slices.Equal(a, b) {
 				t.Fatalf("%s at step %d: baseline %v, pressure 0 %v", m, s, a, b)
 			}
+			if a, b := r.at(t, "baseline", m, s), r.at(t, "late", m, s); s < 200 && !slices.Equal(a, b) {
+				t.Fatalf("%s at step %d: baseline %v, pressure from step 200 %v", m, s, a, b)
+			}
 		}
 	}
 	_, lo, _ := ci(t, "pressure-0 monitor_recall (end)", r.at(t, "zero", "monitor_recall", r.last()))
 	if lo < 0.8 {
 		t.Errorf("pressure 0: monitor_recall CI reaches %.3f, want the baseline's ≥ 0.8", lo)
+	}
+	_, _, hi := ci(t, "late pressure − baseline hack_talk (end)", diff(r.at(t, "late", "hack_talk", r.last()), r.at(t, "baseline", "hack_talk", r.last())))
+	if hi >= 0 {
+		t.Errorf("pressure from step 200 leaves hack-talk at step %d no lower than the baseline's (CI high %.3f)", r.last(), hi)
+	}
+}
+
+// TestCoTPressureThreshold: the penalty must push announced hacks below the
+// running average reward. At weight 0.25 (an announced hack still earns
+// 0.75, about the average) the policy keeps saying what it does.
+func TestCoTPressureThreshold(t *testing.T) {
+	skipSlow(t)
+	r := runCoT(t, cotScenario(seedsFor(6), 3000, 500, nil, pressure(0.25, interventions.MonitorCoT)))
+	_, lo, _ := ci(t, "weight 0.25: monitor_recall (end)", r.at(t, "baseline", "monitor_recall", r.last()))
+	if lo < 0.8 {
+		t.Errorf("weight 0.25: monitor_recall CI reaches %.3f, want ≥ 0.8 (below the threshold)", lo)
 	}
 }
 
