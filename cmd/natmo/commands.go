@@ -93,15 +93,8 @@ Examples:
 				Force:   c.Bool("force"), Resume: c.Bool("resume"), Command: os.Args,
 			})
 			bar.done()
-			var de *sim.DirError
-			switch {
-			case errors.As(err, &de):
-				return badInput(err)
-			case errors.Is(err, sim.ErrIncomplete):
-				return failureError{fmt.Errorf("interrupted: the seeds that finished are in %s/runs; to finish the run:\n  %s",
-					out, sim.ResumeCommand(append([]string{"natmo"}, os.Args[1:]...)))}
-			case err != nil:
-				return failureError{err}
+			if err != nil {
+				return runError(err, out, "run")
 			}
 			if len(res.Records) > 0 {
 				if err := drawFigures(filepath.Join(out, "figures"), sc, res, formats); err != nil {
@@ -121,6 +114,21 @@ Examples:
 			return nil
 		},
 	}
+}
+
+// runError classifies an error of a run or sweep for its exit code: a
+// folder that cannot be used is bad input (2); an interruption says how to
+// resume; anything else is a failed run (1).
+func runError(err error, out, what string) error {
+	var de *sim.DirError
+	switch {
+	case errors.As(err, &de):
+		return badInput(err)
+	case errors.Is(err, sim.ErrIncomplete):
+		return failureError{fmt.Errorf("interrupted: what finished is in %s/runs; to finish the %s:\n  %s",
+			out, what, sim.ResumeCommand(append([]string{"natmo"}, os.Args[1:]...)))}
+	}
+	return failureError{err}
 }
 
 func defaultWorkers() int { return runtime.NumCPU() }

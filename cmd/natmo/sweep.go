@@ -95,15 +95,8 @@ Examples:
 				Force: c.Bool("force"), Resume: c.Bool("resume"),
 			})
 			bar.done()
-			var de *sim.DirError
-			switch {
-			case errors.As(err, &de):
-				return badInput(err)
-			case errors.Is(err, sim.ErrIncomplete):
-				return failureError{fmt.Errorf("interrupted: the runs that finished are in %s/runs; to finish the sweep:\n  %s",
-					out, sim.ResumeCommand(append([]string{"natmo"}, os.Args[1:]...)))}
-			case err != nil:
-				return failureError{err}
+			if err != nil {
+				return runError(err, out, "sweep")
 			}
 			if res == nil { // a shard
 				fmt.Fprintf(c.App.Writer, "Shard %d/%d done in %s (%.1f s); merge the shards with: natmo merge DIR... --out DIR\n",
