@@ -14,26 +14,48 @@ func shapeName(s [4]int) string { return fmt.Sprintf("B%d_IN%d_H%d_OUT%d", s[0],
 
 // BenchmarkSupervisedStep measures one Adam training step of an MLP with two
 // hidden layers of H and a masked softmax over 3 candidates per prompt, at
-// the shapes B IN H OUT of the performance peers (../shared/peers).
+// the shapes B IN H OUT of the performance peers (../shared/peers). Under
+// the openblas tag a second run, NAME_allblas, sends every layer through
+// OpenBLAS whatever its size.
 func BenchmarkSupervisedStep(b *testing.B) {
 	for _, s := range benchShapes {
-		B, in, h, out := s[0], s[1], s[2], s[3]
-		b.Run(shapeName(s), func(b *testing.B) {
-			c := newGradCase(b, []int{in, h, h, out}, B, 3, 1)
-			d := &Dataset{X: c.x, Lo: c.lo, Hi: c.hi, Y: c.y}
-			tr := NewTrainer(c.m, NewAdam(1e-3, len(c.m.Params)))
-			idx := make([]int, B)
-			for i := range idx {
-				idx[i] = i
-			}
-			tr.Step(d, idx) // warm up: the trainer sizes its buffers
-			b.ReportAllocs()
-			for b.Loop() {
-				tr.Step(d, idx)
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
-		})
+		for _, all := range blasVariants() {
+			b.Run(shapeName(s)+all.suffix, func(b *testing.B) { benchSupervised(b, s, all.blasMin) })
+		}
 	}
+}
+
+type blasVariant struct {
+	suffix  string
+	blasMin int
+}
+
+// blasVariants are the default choice of products and, under the openblas
+// tag, OpenBLAS for every layer.
+func blasVariants() []blasVariant {
+	v := []blasVariant{{"", blasMinMACs}}
+	if useBLAS {
+		v = append(v, blasVariant{"_allblas", 0})
+	}
+	return v
+}
+
+func benchSupervised(b *testing.B, s [4]int, blasMin int) {
+	B, in, h, out := s[0], s[1], s[2], s[3]
+	c := newGradCase(b, []int{in, h, h, out}, B, 3, 1)
+	d := &Dataset{X: c.x, Lo: c.lo, Hi: c.hi, Y: c.y}
+	tr := NewTrainer(c.m, NewAdam(1e-3, len(c.m.Params)))
+	tr.ws.blasMin = blasMin
+	idx := make([]int, B)
+	for i := range idx {
+		idx[i] = i
+	}
+	tr.Step(d, idx) // warm up: the trainer sizes its buffers
+	b.ReportAllocs()
+	for b.Loop() {
+		tr.Step(d, idx)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
 }
 
 // BenchmarkRLStepShapes measures one REINFORCE step (sample, reward, surrogate

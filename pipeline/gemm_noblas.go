@@ -2,6 +2,12 @@
 
 package pipeline
 
+import "math"
+
 // useBLAS is false in the default build: the matrix products run on the
-// kernels of gemm.go (pure Go, or AVX2 assembly where the CPU has it).
-const useBLAS = false
+// packed kernels of gemm.go (pure Go, or AVX2 assembly where the CPU has
+// it), at every size.
+const (
+	useBLAS     = false
+	blasMinMACs = math.MaxInt
+)

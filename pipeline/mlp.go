@@ -104,11 +104,14 @@ type Workspace struct {
 	wt []float64 // W_lᵀ
 	// asm selects the AVX2 kernels; the pure-Go ones give the same bits.
 	asm bool
+	// blasMin is the size (rows·in·out multiply-adds) from which a layer's
+	// products go through blas64 rather than the packed kernels.
+	blasMin int
 }
 
 // NewWorkspace returns a workspace for m with room for rows examples.
 func NewWorkspace(m *MLP, rows int) *Workspace {
-	ws := &Workspace{sizes: append([]int(nil), m.Sizes...), asm: haveAVX2()}
+	ws := &Workspace{sizes: append([]int(nil), m.Sizes...), asm: haveAVX2(), blasMin: blasMinMACs}
 	n := len(m.Sizes) - 1
 	ws.in = make([]packed, n)
 	big := 0
@@ -155,25 +158,28 @@ func (ws *Workspace) Hidden(l int) blas64.General { return ws.post[l-1] }
 // as a view into ws, valid until the next call with ws.
 func (m *MLP) Forward(x blas64.General, ws *Workspace) blas64.General {
 	ws.grow(x.Rows)
-	if useBLAS {
-		return m.forwardBLAS(x, ws)
-	}
-	return m.forwardPacked(x, ws)
+	return m.forward(x, ws, ws.blasMin)
 }
 
-// forwardPacked is Forward on the packed kernels of gemm.go.
-func (m *MLP) forwardPacked(x blas64.General, ws *Workspace) blas64.General {
+// forward runs the layers: a layer whose product has at least blasMin
+// multiply-adds (rows·in·out) goes through blas64.Gemm, the others through
+// the packed kernels of gemm.go.
+func (m *MLP) forward(x blas64.General, ws *Workspace, blasMin int) blas64.General {
 	h := x
 	last := len(m.layers) - 1
 	for l, ly := range m.layers {
 		out := ws.post[l]
-		p := &ws.in[l]
-		p.pack(ws.asm, h, out.Cols, true)
-		mode := modeReLU
-		if l == last {
-			mode = modePlain
+		if x.Rows*ly.W.Rows*ly.W.Cols >= blasMin {
+			forwardLayerBLAS(h, ly, out, l < last)
+		} else {
+			p := &ws.in[l]
+			p.pack(ws.asm, h, out.Cols, true)
+			mode := modeReLU
+			if l == last {
+				mode = modePlain
+			}
+			fmaRows(ws.asm, p, ly.WB, out.Cols, out.Data, out.Stride, mode, nil, 0)
 		}
-		fmaRows(ws.asm, p, ly.WB, out.Cols, out.Data, out.Stride, mode, nil, 0)
 		h = out
 	}
 	return ws.post[last]
@@ -187,95 +193,81 @@ func (m *MLP) forwardPacked(x blas64.General, ws *Workspace) blas64.General {
 //
 // If dx has rows (rows × In) it receives ∂loss/∂x.
 func (m *MLP) Backward(x blas64.General, ws *Workspace, grad []float64, dx blas64.General) {
-	if useBLAS {
-		m.backwardBLAS(x, ws, grad, dx)
-		return
-	}
-	m.backwardPacked(ws, grad, dx)
+	m.backward(x, ws, grad, dx, ws.blasMin)
 }
 
-// backwardPacked is Backward on the packed kernels of gemm.go. Forward left
-// the packed input x in ws.in[0].
-func (m *MLP) backwardPacked(ws *Workspace, grad []float64, dx blas64.General) {
-	last := len(m.layers) - 1
+// backward is Backward with forward's choice of products per layer (the
+// same blasMin). A packed layer reuses its input as forward packed it.
+func (m *MLP) backward(x blas64.General, ws *Workspace, grad []float64, dx blas64.General, blasMin int) {
 	off := len(grad)
-	for l := last; l >= 0; l-- {
+	for l := len(m.layers) - 1; l >= 0; l-- {
 		ly := m.layers[l]
 		d := ws.delta[l]
 		in, out := ly.W.Rows, ly.W.Cols
 		off -= len(ly.WB)
 		gwb := grad[off : off+len(ly.WB)] // [∂W; ∂b]
+		h, prev := x, dx
+		if l > 0 {
+			h, prev = ws.post[l-1], ws.delta[l-1]
+		}
+		if d.Rows*in*out >= blasMin {
+			backwardLayerBLAS(h, ly, d, gwb, prev, l > 0)
+			continue
+		}
 		clear(gwb)
 		fmaScatter(ws.asm, &ws.in[l], d.Data, d.Stride, out, gwb)
-		if l == 0 && dx.Rows == 0 {
+		if prev.Rows == 0 {
 			continue
 		}
 		transpose(ly.W.Data, in, out, ws.wt)
 		ws.dp.pack(ws.asm, d, in, false)
 		if l > 0 {
-			prev, h := ws.delta[l-1], ws.post[l-1]
 			fmaRows(ws.asm, &ws.dp, ws.wt, in, prev.Data, prev.Stride, modeMask, h.Data, h.Stride)
 		} else {
-			fmaRows(ws.asm, &ws.dp, ws.wt, in, dx.Data, dx.Stride, modePlain, nil, 0)
+			fmaRows(ws.asm, &ws.dp, ws.wt, in, prev.Data, prev.Stride, modePlain, nil, 0)
 		}
 	}
 }
 
-// forwardBLAS is Forward through blas64.Gemm (the openblas build).
-func (m *MLP) forwardBLAS(x blas64.General, ws *Workspace) blas64.General {
-	h := x
-	last := len(m.layers) - 1
-	for l, ly := range m.layers {
-		a := ws.post[l]
-		for r := 0; r < a.Rows; r++ {
-			copy(a.Data[r*a.Stride:r*a.Stride+a.Cols], ly.B)
-		}
-		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, h, ly.W, 1, a)
-		if l < last {
-			for i, v := range a.Data {
-				if v < 0 {
-					a.Data[i] = 0
-				}
-			}
-		}
-		h = a
+// forwardLayerBLAS sets a = h W + b through blas64.Gemm, then relu(a) if
+// relu is set.
+func forwardLayerBLAS(h blas64.General, ly dense, a blas64.General, relu bool) {
+	for r := 0; r < a.Rows; r++ {
+		copy(a.Data[r*a.Stride:r*a.Stride+a.Cols], ly.B)
 	}
-	return ws.post[last]
+	blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, h, ly.W, 1, a)
+	if relu {
+		for i, v := range a.Data {
+			a.Data[i] = max(v, 0) // no branch: the signs are random
+		}
+	}
 }
 
-// backwardBLAS is Backward through blas64.Gemm (the openblas build).
-func (m *MLP) backwardBLAS(x blas64.General, ws *Workspace, grad []float64, dx blas64.General) {
-	last := len(m.layers) - 1
-	off := len(grad)
-	for l := last; l >= 0; l-- {
-		ly := m.layers[l]
-		d := ws.delta[l]
-		nb, nw := len(ly.B), len(ly.W.Data)
-		off -= nb
-		gb := grad[off : off+nb]
-		off -= nw
-		gw := blas64.General{Rows: ly.W.Rows, Cols: ly.W.Cols, Stride: ly.W.Stride, Data: grad[off : off+nw]}
-		in := x
-		if l > 0 {
-			in = ws.post[l-1]
+// backwardLayerBLAS writes [∂W; ∂b] = [inᵀ δ; Σ_rows δ] into gwb and, if
+// prev has rows, prev = δ Wᵀ, masked by in > 0 if mask is set, through
+// blas64.Gemm.
+func backwardLayerBLAS(in blas64.General, ly dense, d blas64.General, gwb []float64, prev blas64.General, mask bool) {
+	nw := len(ly.W.Data)
+	gw := blas64.General{Rows: ly.W.Rows, Cols: ly.W.Cols, Stride: ly.W.Stride, Data: gwb[:nw]}
+	gb := gwb[nw:]
+	blas64.Gemm(blas.Trans, blas.NoTrans, 1, in, d, 0, gw)
+	clear(gb)
+	for r := 0; r < d.Rows; r++ {
+		for j, v := range d.Data[r*d.Stride : r*d.Stride+d.Cols] {
+			gb[j] += v
 		}
-		blas64.Gemm(blas.Trans, blas.NoTrans, 1, in, d, 0, gw)
-		clear(gb)
-		for r := 0; r < d.Rows; r++ {
-			for j, v := range d.Data[r*d.Stride : r*d.Stride+d.Cols] {
-				gb[j] += v
+	}
+	if prev.Rows == 0 {
+		return
+	}
+	blas64.Gemm(blas.NoTrans, blas.Trans, 1, d, ly.W, 0, prev)
+	if mask {
+		for i, v := range in.Data[:in.Rows*in.Stride] {
+			p := prev.Data[i]
+			if v <= 0 {
+				p = 0
 			}
-		}
-		if l > 0 {
-			prev := ws.delta[l-1]
-			blas64.Gemm(blas.NoTrans, blas.Trans, 1, d, ly.W, 0, prev)
-			for i, v := range ws.post[l-1].Data {
-				if v <= 0 {
-					prev.Data[i] = 0
-				}
-			}
-		} else if dx.Rows > 0 {
-			blas64.Gemm(blas.NoTrans, blas.Trans, 1, d, ly.W, 0, dx)
+			prev.Data[i] = p
 		}
 	}
 }
