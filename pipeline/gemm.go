@@ -13,29 +13,31 @@ import (
 // matter more than peak arithmetic. The products here are written for that:
 //
 //   - The rows of a layer's input are packed once into lists of their
-//     nonzero entries. ReLU zeroes about half of every hidden layer, a
+//     nonzero columns. ReLU zeroes about half of every hidden layer, a
 //     one-hot input most of its block, and the gradient of the masked
 //     softmax all but 3 of each row's outputs, so skipping the zeros skips
-//     about half of the multiply-adds. The bias is one more entry of value 1
-//     pointing at the bias row, which in Params follows the weights.
-//   - The forward product then accumulates, per row, Σ_e val_e·B[off_e, ·]
-//     in registers and applies ReLU (or the backward pass's ReLU mask) on
-//     the way out (fmaRows).
-//   - The same packed lists give the weight gradient: ∂W = hᵀδ is the sum
-//     over rows r and entries e of val_e·δ_r added to row off_e of ∂W, and
-//     the bias entry adds δ_r to ∂b (fmaScatter). Nothing is transposed.
+//     about half of the multiply-adds.
+//   - The forward product then accumulates, per row i, b + Σ_k A[i,k]·W[k,·]
+//     over the packed k in registers and applies ReLU (or the backward
+//     pass's ReLU mask) on the way out (fmaRows).
+//   - The backward pass runs the same products on transposes: the weight
+//     gradient [∂W; ∂b] = [Aᵀ; 1ᵀ]·δ packs the columns of the layer's input
+//     A (and a row of ones for the bias), and δ_{l-1} = δ_l W_lᵀ packs the
+//     rows of δ_l, of which the masked softmax leaves 3 per row nonzero.
 //
-// Every output element is one chain of fused multiply-adds over its entries
-// in order, acc ← fma(val, b, acc), from acc = 0. The AVX2 kernels
-// (gemm_amd64.s) and the pure-Go ones below (math.FMA) perform exactly that
-// chain, so results are bit for bit the same on every CPU and for any
-// worker count; a kernel only decides how many columns it holds in
-// registers, which does not change any element's chain.
+// Every output element is one chain of fused multiply-adds over the packed
+// columns in order, acc ← fma(a, b, acc), from acc = the bias (or 0). The
+// assembly kernels
+// (gemm_amd64.s, AVX2 or AVX-512) and the pure-Go ones below (math.FMA)
+// perform exactly
+// those chains, so results are bit for bit the same on every CPU and for
+// any worker count: a kernel only decides how many columns it holds in
+// registers, which changes no element's chain.
 
 // Epilogue modes of fmaRows.
 const (
 	modePlain = 0 // C = acc
-	modeReLU  = 1 // C = relu(acc): 0 where acc < 0 (NaN passes)
+	modeReLU  = 1 // C = relu(acc): 0 where acc < 0 (NaN and −0 pass)
 	modeMask  = 2 // C = acc, but 0 where M ≤ 0 (the ReLU mask of the backward pass)
 )
 
@@ -47,134 +49,139 @@ const (
 	chunkCols = 32
 )
 
-// packed holds the nonzero entries of the rows of a matrix A, for products
-// A·B with a row-major B of stride ldb: row i's entries are
-// (off, val) = (k·ldb·8, A[i,k]) for the k with A[i,k] ≠ 0 (by bits: −0 and
-// +0 are skipped, NaN is kept), in increasing k, after an optional bias
-// entry (cols·ldb·8, 1).
+// A kernel is the instruction set the products run on. All give the same
+// bits.
+type kernel uint8
+
+const (
+	kernGo     kernel = iota // pure Go (math.FMA)
+	kernAVX2                 // AVX2 and FMA assembly
+	kernAVX512               // AVX-512 assembly for the rows products, AVX2 for the rest
+)
+
+// packPad is the room a packed row needs beyond its entries: the assembly
+// packer stores 4 at a time.
+const packPad = 3
+
+// packed lists, for each row i of a matrix A, the columns k with
+// A[i,k] ≠ 0 in increasing order (by bits: −0 and +0 are skipped, NaN is
+// kept). The values stay in A.
 type packed struct {
 	rows   int
 	stride int // entries reserved per row
 	cnt    []int32
-	off    []int64
-	val    []float64
+	idx    []int32
 }
 
-// resize makes room for rows rows of up to cols entries, reusing storage.
+// resize makes room for rows rows of up to cols columns, reusing storage.
 func (p *packed) resize(rows, cols int) {
-	if n := rows * cols; cap(p.off) < n || cap(p.cnt) < rows {
-		p.off, p.val = make([]int64, n), make([]float64, n)
+	s := cols + packPad
+	p.reserve(rows*s, rows)
+	p.rows, p.stride = rows, s
+	p.idx, p.cnt = p.idx[:rows*s], p.cnt[:rows]
+}
+
+// reserve makes room for entries entries over up to rows rows.
+func (p *packed) reserve(entries, rows int) {
+	if cap(p.idx) < entries {
+		p.idx = make([]int32, entries)
+	}
+	if cap(p.cnt) < rows {
 		p.cnt = make([]int32, rows)
 	}
-	p.rows, p.stride = rows, cols
-	p.off, p.val, p.cnt = p.off[:rows*cols], p.val[:rows*cols], p.cnt[:rows]
 }
 
-// packPad is the room a packed row needs beyond its entries: the assembly
-// packer stores 4 entries at a time.
-const packPad = 3
-
-// pack fills p from the rows of a, for a B of stride ldb, with a leading
-// bias entry if bias is set.
-func (p *packed) pack(asm bool, a blas64.General, ldb int, bias bool) {
-	extra := 0
-	if bias {
-		extra = 1
+// pack fills p from the rows of a.
+func (p *packed) pack(kern kernel, a blas64.General) {
+	p.resize(a.Rows, a.Cols)
+	if a.Rows == 0 {
+		return
 	}
-	p.resize(a.Rows, a.Cols+extra+packPad)
-	step := int64(ldb) * 8
-	if asm {
-		if a.Rows > 0 {
-			_ = a.Data[(a.Rows-1)*a.Stride+a.Cols-1]
-			packRowsAsm(a.Rows, &a.Data[0], a.Stride*8, a.Cols, &p.cnt[0], &p.off[0], &p.val[0], p.stride*8, step, extra)
-		}
+	if kern >= kernAVX2 {
+		_ = a.Data[(a.Rows-1)*a.Stride+a.Cols-1]
+		packRowsAsm(a.Rows, &a.Data[0], a.Stride*8, a.Cols, &p.cnt[0], &p.idx[0], p.stride*4)
 		return
 	}
 	for i := 0; i < a.Rows; i++ {
 		row := a.Data[i*a.Stride : i*a.Stride+a.Cols]
-		off := p.off[i*p.stride : (i+1)*p.stride]
-		val := p.val[i*p.stride : (i+1)*p.stride]
+		idx := p.idx[i*p.stride : i*p.stride+len(row)]
 		n := 0
-		if bias {
-			off[0], val[0] = int64(a.Cols)*step, 1
-			n = 1
+		for k, v := range row {
+			idx[n] = int32(k)
+			b := math.Float64bits(v) << 1 // drop the sign: ±0 → 0
+			n += int((b | -b) >> 63)      // 1 unless v is ±0, without a branch
 		}
-		n = packRow(row, off, val, n, step)
 		p.cnt[i] = int32(n)
 	}
 }
 
-// packRow appends the nonzero entries of row to off and val from position
-// n and returns the new count. off and val need room for n+len(row).
-func packRow(row []float64, off []int64, val []float64, n int, step int64) int {
-	off, val = off[:n+len(row)], val[:n+len(row)]
-	o := int64(0)
-	for _, v := range row {
-		off[n], val[n] = o, v
-		b := math.Float64bits(v) << 1 // drop the sign: ±0 → 0
-		n += int((b | -b) >> 63)      // 1 unless v is ±0, without a branch
-		o += step
+// transpose writes the transpose of a (r × c) into t (c × r, stride ldt).
+func transpose(kern kernel, a blas64.General, t []float64, ldt int) {
+	r, c := a.Rows, a.Cols
+	if r == 0 || c == 0 {
+		return
 	}
-	return n
-}
-
-// transpose writes the transpose of a (r × c, stride c) into t (c × r).
-func transpose(a []float64, r, c int, t []float64) {
-	t = t[:r*c]
-	for i := 0; i < r; i++ {
-		row := a[i*c : i*c+c]
-		for j, v := range row {
-			t[j*r+i] = v
+	_ = t[(c-1)*ldt+r-1]
+	r4, c4 := 0, 0
+	if kern >= kernAVX2 {
+		r4, c4 = r&^3, c&^3
+		if r4 > 0 && c4 > 0 {
+			transposeAsm(&a.Data[0], a.Stride*8, r4/4, c4/4, &t[0], ldt*8)
+		} else {
+			r4, c4 = 0, 0
+		}
+	}
+	// What the blocks left: the rows from r4 on, then the columns from c4 on.
+	for i := r4; i < r; i++ {
+		for j, v := range a.Data[i*a.Stride : i*a.Stride+c] {
+			t[j*ldt+i] = v
+		}
+	}
+	for i := 0; i < r4; i++ {
+		for j := c4; j < c; j++ {
+			t[j*ldt+i] = a.Data[i*a.Stride+j]
 		}
 	}
 }
 
-// fmaRows sets, for each row i of p, C[i, 0:n] = Σ_e val_e·B[off_e/8 + 0:n]
-// (one fused multiply-add chain per element, in entry order, from 0), then
-// applies the epilogue mode, with M the mask matrix of stride ldm for
-// modeMask. b is B from its first element, c and msk the matrices from
-// their first rows.
-func fmaRows(asm bool, p *packed, b []float64, n int, c []float64, ldc int, mode int, msk []float64, ldm int) {
+// fmaRows sets, for each row i of a (packed in p),
+//
+//	C[i, 0:n] = epilogue(bias + Σ_{k ∈ p_i} A[i,k]·B[k, 0:n]),
+//
+// one fused multiply-add chain per element in the order of p, from the bias
+// (nil: 0). The epilogue is mode's, with M (stride ldm) the mask matrix of
+// modeMask.
+func fmaRows(kern kernel, p *packed, a blas64.General, b []float64, ldb int, bias []float64, n int, c []float64, ldc int, mode int, msk []float64, ldm int) {
 	if p.rows == 0 || n == 0 {
 		return
 	}
-	if asm {
-		fmaRowsAsm(p, b, n, c, ldc, mode, msk, ldm)
+	if kern >= kernAVX2 {
+		fmaRowsAsm(kern, p, a, b, ldb, bias, n, c, ldc, mode, msk, ldm)
 		return
 	}
-	fmaRowsGo(p, b, n, c, ldc, mode, msk, ldm)
+	fmaRowsGo(p, a, b, ldb, bias, n, c, ldc, mode, msk, ldm)
 }
 
-// fmaScatter adds, for each row r of p and each of its entries e,
-// val_e·D[r, 0:n] to C[off_e/8 + 0:n] by fused multiply-adds, rows and
-// entries in order.
-func fmaScatter(asm bool, p *packed, d []float64, ldd, n int, c []float64) {
-	if p.rows == 0 || n == 0 {
-		return
-	}
-	if asm {
-		fmaScatterAsm(p, d, ldd, n, c)
-		return
-	}
-	fmaScatterGo(p, d, ldd, n, c)
-}
-
-func fmaRowsGo(p *packed, b []float64, n int, c []float64, ldc int, mode int, msk []float64, ldm int) {
+func fmaRowsGo(p *packed, a blas64.General, b []float64, ldb int, bias []float64, n int, c []float64, ldc int, mode int, msk []float64, ldm int) {
 	for i := 0; i < p.rows; i++ {
 		ci := c[i*ldc : i*ldc+n]
-		clear(ci)
-		e0 := i * p.stride
-		for e := e0; e < e0+int(p.cnt[i]); e++ {
-			v, o := p.val[e], int(p.off[e]>>3)
-			bk := b[o : o+n]
+		if bias != nil {
+			copy(ci, bias[:n])
+		} else {
+			clear(ci)
+		}
+		ai := a.Data[i*a.Stride : i*a.Stride+a.Cols]
+		for _, k := range p.idx[i*p.stride : i*p.stride+int(p.cnt[i])] {
+			v := ai[k]
+			bk := b[int(k)*ldb : int(k)*ldb+n]
 			for j, w := range bk {
 				ci[j] = math.FMA(v, w, ci[j])
 			}
 		}
 		switch mode {
 		case modeReLU:
-			for j, a := range ci {
-				if a < 0 {
+			for j, x := range ci {
+				if x < 0 {
 					ci[j] = 0
 				}
 			}
@@ -183,20 +190,6 @@ func fmaRowsGo(p *packed, b []float64, n int, c []float64, ldc int, mode int, ms
 				if m <= 0 {
 					ci[j] = 0
 				}
-			}
-		}
-	}
-}
-
-func fmaScatterGo(p *packed, d []float64, ldd, n int, c []float64) {
-	for r := 0; r < p.rows; r++ {
-		dr := d[r*ldd : r*ldd+n]
-		e0 := r * p.stride
-		for e := e0; e < e0+int(p.cnt[r]); e++ {
-			v, o := p.val[e], int(p.off[e]>>3)
-			ck := c[o : o+n]
-			for j, w := range dr {
-				ck[j] = math.FMA(v, w, ck[j])
 			}
 		}
 	}

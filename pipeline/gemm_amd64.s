@@ -4,36 +4,43 @@
 
 #include "textflag.h"
 
-// func fmaRows0_1(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows0_1(SB), NOSPLIT, $0-88
+// func fmaRows0_1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows0_1(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows0_1_done
 fmaRows0_1_row:
+	TESTQ BX, BX
+	JEQ fmaRows0_1_zero
+	VMOVSD 0(BX), X8
+	JMP fmaRows0_1_init
+fmaRows0_1_zero:
 	VXORPD X8, X8, X8
+fmaRows0_1_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows0_1_epi
 fmaRows0_1_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231SD 0(SI)(DX*1), X12, X8
 	INCQ AX
 	CMPQ AX, CX
 	JLT fmaRows0_1_loop
 fmaRows0_1_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows0_1_store
 	JGT fmaRows0_1_mask
 	VMAXSD X8, X14, X8
@@ -44,85 +51,54 @@ fmaRows0_1_mask:
 	VANDNPD X8, X13, X8
 fmaRows0_1_store:
 	VMOVSD X8, 0(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows0_1_row
 fmaRows0_1_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter0_1(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter0_1(SB), NOSPLIT, $0-64
+// func fmaRows0_2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows0_2(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter0_1_done
-fmaScatter0_1_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter0_1_next
-	VMOVSD 0(SI), X8
-	XORQ AX, AX
-fmaScatter0_1_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVSD 0(DI)(DX*1), X13
-	VFMADD231SD X8, X12, X13
-	VMOVSD X13, 0(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter0_1_loop
-fmaScatter0_1_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter0_1_row
-fmaScatter0_1_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows0_2(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows0_2(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows0_2_done
 fmaRows0_2_row:
+	TESTQ BX, BX
+	JEQ fmaRows0_2_zero
+	VMOVUPD 0(BX), X8
+	JMP fmaRows0_2_init
+fmaRows0_2_zero:
 	VXORPD X8, X8, X8
+fmaRows0_2_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows0_2_epi
 fmaRows0_2_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), X12, X8
 	INCQ AX
 	CMPQ AX, CX
 	JLT fmaRows0_2_loop
 fmaRows0_2_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows0_2_store
 	JGT fmaRows0_2_mask
 	VMAXPD X8, X14, X8
@@ -133,87 +109,57 @@ fmaRows0_2_mask:
 	VANDNPD X8, X13, X8
 fmaRows0_2_store:
 	VMOVUPD X8, 0(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows0_2_row
 fmaRows0_2_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter0_2(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter0_2(SB), NOSPLIT, $0-64
+// func fmaRows0_3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows0_3(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter0_2_done
-fmaScatter0_2_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter0_2_next
-	VMOVUPD 0(SI), X8
-	XORQ AX, AX
-fmaScatter0_2_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), X13
-	VFMADD231PD X8, X12, X13
-	VMOVUPD X13, 0(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter0_2_loop
-fmaScatter0_2_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter0_2_row
-fmaScatter0_2_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows0_3(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows0_3(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows0_3_done
 fmaRows0_3_row:
+	TESTQ BX, BX
+	JEQ fmaRows0_3_zero
+	VMOVUPD 0(BX), X8
+	VMOVSD 16(BX), X9
+	JMP fmaRows0_3_init
+fmaRows0_3_zero:
 	VXORPD X8, X8, X8
 	VXORPD X9, X9, X9
+fmaRows0_3_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows0_3_epi
 fmaRows0_3_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), X12, X8
 	VFMADD231SD 16(SI)(DX*1), X12, X9
 	INCQ AX
 	CMPQ AX, CX
 	JLT fmaRows0_3_loop
 fmaRows0_3_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows0_3_store
 	JGT fmaRows0_3_mask
 	VMAXPD X8, X14, X8
@@ -229,89 +175,54 @@ fmaRows0_3_mask:
 fmaRows0_3_store:
 	VMOVUPD X8, 0(DI)
 	VMOVSD X9, 16(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows0_3_row
 fmaRows0_3_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter0_3(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter0_3(SB), NOSPLIT, $0-64
+// func fmaRows1_0(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows1_0(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter0_3_done
-fmaScatter0_3_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter0_3_next
-	VMOVUPD 0(SI), X8
-	VMOVSD 16(SI), X9
-	XORQ AX, AX
-fmaScatter0_3_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), X13
-	VFMADD231PD X8, X12, X13
-	VMOVUPD X13, 0(DI)(DX*1)
-	VMOVSD 16(DI)(DX*1), X14
-	VFMADD231SD X9, X12, X14
-	VMOVSD X14, 16(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter0_3_loop
-fmaScatter0_3_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter0_3_row
-fmaScatter0_3_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows1_0(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows1_0(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows1_0_done
 fmaRows1_0_row:
+	TESTQ BX, BX
+	JEQ fmaRows1_0_zero
+	VMOVUPD 0(BX), Y0
+	JMP fmaRows1_0_init
+fmaRows1_0_zero:
 	VXORPD Y0, Y0, Y0
+fmaRows1_0_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows1_0_epi
 fmaRows1_0_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	INCQ AX
 	CMPQ AX, CX
 	JLT fmaRows1_0_loop
 fmaRows1_0_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows1_0_store
 	JGT fmaRows1_0_mask
 	VMAXPD Y0, Y14, Y0
@@ -322,87 +233,57 @@ fmaRows1_0_mask:
 	VANDNPD Y0, Y13, Y0
 fmaRows1_0_store:
 	VMOVUPD Y0, 0(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows1_0_row
 fmaRows1_0_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter1_0(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter1_0(SB), NOSPLIT, $0-64
+// func fmaRows1_1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows1_1(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter1_0_done
-fmaScatter1_0_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter1_0_next
-	VMOVUPD 0(SI), Y0
-	XORQ AX, AX
-fmaScatter1_0_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter1_0_loop
-fmaScatter1_0_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter1_0_row
-fmaScatter1_0_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows1_1(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows1_1(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows1_1_done
 fmaRows1_1_row:
+	TESTQ BX, BX
+	JEQ fmaRows1_1_zero
+	VMOVUPD 0(BX), Y0
+	VMOVSD 32(BX), X8
+	JMP fmaRows1_1_init
+fmaRows1_1_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD X8, X8, X8
+fmaRows1_1_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows1_1_epi
 fmaRows1_1_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231SD 32(SI)(DX*1), X12, X8
 	INCQ AX
 	CMPQ AX, CX
 	JLT fmaRows1_1_loop
 fmaRows1_1_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows1_1_store
 	JGT fmaRows1_1_mask
 	VMAXPD Y0, Y14, Y0
@@ -418,91 +299,57 @@ fmaRows1_1_mask:
 fmaRows1_1_store:
 	VMOVUPD Y0, 0(DI)
 	VMOVSD X8, 32(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows1_1_row
 fmaRows1_1_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter1_1(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter1_1(SB), NOSPLIT, $0-64
+// func fmaRows1_2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows1_2(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter1_1_done
-fmaScatter1_1_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter1_1_next
-	VMOVUPD 0(SI), Y0
-	VMOVSD 32(SI), X8
-	XORQ AX, AX
-fmaScatter1_1_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVSD 32(DI)(DX*1), X13
-	VFMADD231SD X8, X12, X13
-	VMOVSD X13, 32(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter1_1_loop
-fmaScatter1_1_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter1_1_row
-fmaScatter1_1_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows1_2(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows1_2(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows1_2_done
 fmaRows1_2_row:
+	TESTQ BX, BX
+	JEQ fmaRows1_2_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), X8
+	JMP fmaRows1_2_init
+fmaRows1_2_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD X8, X8, X8
+fmaRows1_2_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows1_2_epi
 fmaRows1_2_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), X12, X8
 	INCQ AX
 	CMPQ AX, CX
 	JLT fmaRows1_2_loop
 fmaRows1_2_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows1_2_store
 	JGT fmaRows1_2_mask
 	VMAXPD Y0, Y14, Y0
@@ -518,85 +365,52 @@ fmaRows1_2_mask:
 fmaRows1_2_store:
 	VMOVUPD Y0, 0(DI)
 	VMOVUPD X8, 32(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows1_2_row
 fmaRows1_2_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter1_2(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter1_2(SB), NOSPLIT, $0-64
+// func fmaRows1_3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows1_3(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter1_2_done
-fmaScatter1_2_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter1_2_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), X8
-	XORQ AX, AX
-fmaScatter1_2_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), X13
-	VFMADD231PD X8, X12, X13
-	VMOVUPD X13, 32(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter1_2_loop
-fmaScatter1_2_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter1_2_row
-fmaScatter1_2_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows1_3(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows1_3(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows1_3_done
 fmaRows1_3_row:
+	TESTQ BX, BX
+	JEQ fmaRows1_3_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), X8
+	VMOVSD 48(BX), X9
+	JMP fmaRows1_3_init
+fmaRows1_3_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD X8, X8, X8
 	VXORPD X9, X9, X9
+fmaRows1_3_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows1_3_epi
 fmaRows1_3_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), X12, X8
 	VFMADD231SD 48(SI)(DX*1), X12, X9
@@ -604,7 +418,7 @@ fmaRows1_3_loop:
 	CMPQ AX, CX
 	JLT fmaRows1_3_loop
 fmaRows1_3_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows1_3_store
 	JGT fmaRows1_3_mask
 	VMAXPD Y0, Y14, Y0
@@ -625,95 +439,57 @@ fmaRows1_3_store:
 	VMOVUPD Y0, 0(DI)
 	VMOVUPD X8, 32(DI)
 	VMOVSD X9, 48(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows1_3_row
 fmaRows1_3_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter1_3(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter1_3(SB), NOSPLIT, $0-64
+// func fmaRows2_0(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows2_0(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter1_3_done
-fmaScatter1_3_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter1_3_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), X8
-	VMOVSD 48(SI), X9
-	XORQ AX, AX
-fmaScatter1_3_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), X13
-	VFMADD231PD X8, X12, X13
-	VMOVUPD X13, 32(DI)(DX*1)
-	VMOVSD 48(DI)(DX*1), X14
-	VFMADD231SD X9, X12, X14
-	VMOVSD X14, 48(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter1_3_loop
-fmaScatter1_3_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter1_3_row
-fmaScatter1_3_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows2_0(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows2_0(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows2_0_done
 fmaRows2_0_row:
+	TESTQ BX, BX
+	JEQ fmaRows2_0_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	JMP fmaRows2_0_init
+fmaRows2_0_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
+fmaRows2_0_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows2_0_epi
 fmaRows2_0_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	INCQ AX
 	CMPQ AX, CX
 	JLT fmaRows2_0_loop
 fmaRows2_0_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows2_0_store
 	JGT fmaRows2_0_mask
 	VMAXPD Y0, Y14, Y0
@@ -729,85 +505,52 @@ fmaRows2_0_mask:
 fmaRows2_0_store:
 	VMOVUPD Y0, 0(DI)
 	VMOVUPD Y1, 32(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows2_0_row
 fmaRows2_0_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter2_0(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter2_0(SB), NOSPLIT, $0-64
+// func fmaRows2_1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows2_1(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter2_0_done
-fmaScatter2_0_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter2_0_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	XORQ AX, AX
-fmaScatter2_0_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter2_0_loop
-fmaScatter2_0_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter2_0_row
-fmaScatter2_0_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows2_1(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows2_1(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows2_1_done
 fmaRows2_1_row:
+	TESTQ BX, BX
+	JEQ fmaRows2_1_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVSD 64(BX), X8
+	JMP fmaRows2_1_init
+fmaRows2_1_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD X8, X8, X8
+fmaRows2_1_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows2_1_epi
 fmaRows2_1_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231SD 64(SI)(DX*1), X12, X8
@@ -815,7 +558,7 @@ fmaRows2_1_loop:
 	CMPQ AX, CX
 	JLT fmaRows2_1_loop
 fmaRows2_1_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows2_1_store
 	JGT fmaRows2_1_mask
 	VMAXPD Y0, Y14, Y0
@@ -836,89 +579,52 @@ fmaRows2_1_store:
 	VMOVUPD Y0, 0(DI)
 	VMOVUPD Y1, 32(DI)
 	VMOVSD X8, 64(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows2_1_row
 fmaRows2_1_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter2_1(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter2_1(SB), NOSPLIT, $0-64
+// func fmaRows2_2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows2_2(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter2_1_done
-fmaScatter2_1_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter2_1_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVSD 64(SI), X8
-	XORQ AX, AX
-fmaScatter2_1_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVSD 64(DI)(DX*1), X13
-	VFMADD231SD X8, X12, X13
-	VMOVSD X13, 64(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter2_1_loop
-fmaScatter2_1_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter2_1_row
-fmaScatter2_1_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows2_2(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows2_2(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows2_2_done
 fmaRows2_2_row:
+	TESTQ BX, BX
+	JEQ fmaRows2_2_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), X8
+	JMP fmaRows2_2_init
+fmaRows2_2_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD X8, X8, X8
+fmaRows2_2_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows2_2_epi
 fmaRows2_2_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), X12, X8
@@ -926,7 +632,7 @@ fmaRows2_2_loop:
 	CMPQ AX, CX
 	JLT fmaRows2_2_loop
 fmaRows2_2_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows2_2_store
 	JGT fmaRows2_2_mask
 	VMAXPD Y0, Y14, Y0
@@ -947,90 +653,54 @@ fmaRows2_2_store:
 	VMOVUPD Y0, 0(DI)
 	VMOVUPD Y1, 32(DI)
 	VMOVUPD X8, 64(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows2_2_row
 fmaRows2_2_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter2_2(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter2_2(SB), NOSPLIT, $0-64
+// func fmaRows2_3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows2_3(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter2_2_done
-fmaScatter2_2_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter2_2_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), X8
-	XORQ AX, AX
-fmaScatter2_2_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), X13
-	VFMADD231PD X8, X12, X13
-	VMOVUPD X13, 64(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter2_2_loop
-fmaScatter2_2_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter2_2_row
-fmaScatter2_2_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows2_3(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows2_3(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows2_3_done
 fmaRows2_3_row:
+	TESTQ BX, BX
+	JEQ fmaRows2_3_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), X8
+	VMOVSD 80(BX), X9
+	JMP fmaRows2_3_init
+fmaRows2_3_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD X8, X8, X8
 	VXORPD X9, X9, X9
+fmaRows2_3_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows2_3_epi
 fmaRows2_3_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), X12, X8
@@ -1039,7 +709,7 @@ fmaRows2_3_loop:
 	CMPQ AX, CX
 	JLT fmaRows2_3_loop
 fmaRows2_3_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows2_3_store
 	JGT fmaRows2_3_mask
 	VMAXPD Y0, Y14, Y0
@@ -1065,93 +735,52 @@ fmaRows2_3_store:
 	VMOVUPD Y1, 32(DI)
 	VMOVUPD X8, 64(DI)
 	VMOVSD X9, 80(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows2_3_row
 fmaRows2_3_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter2_3(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter2_3(SB), NOSPLIT, $0-64
+// func fmaRows3_0(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows3_0(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter2_3_done
-fmaScatter2_3_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter2_3_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), X8
-	VMOVSD 80(SI), X9
-	XORQ AX, AX
-fmaScatter2_3_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), X13
-	VFMADD231PD X8, X12, X13
-	VMOVUPD X13, 64(DI)(DX*1)
-	VMOVSD 80(DI)(DX*1), X14
-	VFMADD231SD X9, X12, X14
-	VMOVSD X14, 80(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter2_3_loop
-fmaScatter2_3_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter2_3_row
-fmaScatter2_3_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows3_0(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows3_0(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows3_0_done
 fmaRows3_0_row:
+	TESTQ BX, BX
+	JEQ fmaRows3_0_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	JMP fmaRows3_0_init
+fmaRows3_0_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
+fmaRows3_0_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows3_0_epi
 fmaRows3_0_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -1159,7 +788,7 @@ fmaRows3_0_loop:
 	CMPQ AX, CX
 	JLT fmaRows3_0_loop
 fmaRows3_0_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows3_0_store
 	JGT fmaRows3_0_mask
 	VMAXPD Y0, Y14, Y0
@@ -1180,90 +809,54 @@ fmaRows3_0_store:
 	VMOVUPD Y0, 0(DI)
 	VMOVUPD Y1, 32(DI)
 	VMOVUPD Y2, 64(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows3_0_row
 fmaRows3_0_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter3_0(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter3_0(SB), NOSPLIT, $0-64
+// func fmaRows3_1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows3_1(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter3_0_done
-fmaScatter3_0_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter3_0_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	XORQ AX, AX
-fmaScatter3_0_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter3_0_loop
-fmaScatter3_0_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter3_0_row
-fmaScatter3_0_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows3_1(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows3_1(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows3_1_done
 fmaRows3_1_row:
+	TESTQ BX, BX
+	JEQ fmaRows3_1_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVSD 96(BX), X8
+	JMP fmaRows3_1_init
+fmaRows3_1_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
 	VXORPD X8, X8, X8
+fmaRows3_1_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows3_1_epi
 fmaRows3_1_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -1272,7 +865,7 @@ fmaRows3_1_loop:
 	CMPQ AX, CX
 	JLT fmaRows3_1_loop
 fmaRows3_1_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows3_1_store
 	JGT fmaRows3_1_mask
 	VMAXPD Y0, Y14, Y0
@@ -1298,94 +891,54 @@ fmaRows3_1_store:
 	VMOVUPD Y1, 32(DI)
 	VMOVUPD Y2, 64(DI)
 	VMOVSD X8, 96(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows3_1_row
 fmaRows3_1_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter3_1(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter3_1(SB), NOSPLIT, $0-64
+// func fmaRows3_2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows3_2(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter3_1_done
-fmaScatter3_1_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter3_1_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVSD 96(SI), X8
-	XORQ AX, AX
-fmaScatter3_1_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVSD 96(DI)(DX*1), X13
-	VFMADD231SD X8, X12, X13
-	VMOVSD X13, 96(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter3_1_loop
-fmaScatter3_1_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter3_1_row
-fmaScatter3_1_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows3_2(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows3_2(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows3_2_done
 fmaRows3_2_row:
+	TESTQ BX, BX
+	JEQ fmaRows3_2_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), X8
+	JMP fmaRows3_2_init
+fmaRows3_2_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
 	VXORPD X8, X8, X8
+fmaRows3_2_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows3_2_epi
 fmaRows3_2_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -1394,7 +947,7 @@ fmaRows3_2_loop:
 	CMPQ AX, CX
 	JLT fmaRows3_2_loop
 fmaRows3_2_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows3_2_store
 	JGT fmaRows3_2_mask
 	VMAXPD Y0, Y14, Y0
@@ -1420,95 +973,56 @@ fmaRows3_2_store:
 	VMOVUPD Y1, 32(DI)
 	VMOVUPD Y2, 64(DI)
 	VMOVUPD X8, 96(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows3_2_row
 fmaRows3_2_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter3_2(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter3_2(SB), NOSPLIT, $0-64
+// func fmaRows3_3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows3_3(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter3_2_done
-fmaScatter3_2_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter3_2_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), X8
-	XORQ AX, AX
-fmaScatter3_2_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), X13
-	VFMADD231PD X8, X12, X13
-	VMOVUPD X13, 96(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter3_2_loop
-fmaScatter3_2_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter3_2_row
-fmaScatter3_2_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows3_3(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows3_3(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows3_3_done
 fmaRows3_3_row:
+	TESTQ BX, BX
+	JEQ fmaRows3_3_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), X8
+	VMOVSD 112(BX), X9
+	JMP fmaRows3_3_init
+fmaRows3_3_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
 	VXORPD X8, X8, X8
 	VXORPD X9, X9, X9
+fmaRows3_3_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows3_3_epi
 fmaRows3_3_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -1518,7 +1032,7 @@ fmaRows3_3_loop:
 	CMPQ AX, CX
 	JLT fmaRows3_3_loop
 fmaRows3_3_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows3_3_store
 	JGT fmaRows3_3_mask
 	VMAXPD Y0, Y14, Y0
@@ -1549,98 +1063,54 @@ fmaRows3_3_store:
 	VMOVUPD Y2, 64(DI)
 	VMOVUPD X8, 96(DI)
 	VMOVSD X9, 112(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows3_3_row
 fmaRows3_3_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter3_3(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter3_3(SB), NOSPLIT, $0-64
+// func fmaRows4_0(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows4_0(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter3_3_done
-fmaScatter3_3_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter3_3_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), X8
-	VMOVSD 112(SI), X9
-	XORQ AX, AX
-fmaScatter3_3_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), X13
-	VFMADD231PD X8, X12, X13
-	VMOVUPD X13, 96(DI)(DX*1)
-	VMOVSD 112(DI)(DX*1), X14
-	VFMADD231SD X9, X12, X14
-	VMOVSD X14, 112(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter3_3_loop
-fmaScatter3_3_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter3_3_row
-fmaScatter3_3_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows4_0(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows4_0(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows4_0_done
 fmaRows4_0_row:
+	TESTQ BX, BX
+	JEQ fmaRows4_0_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	JMP fmaRows4_0_init
+fmaRows4_0_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
 	VXORPD Y3, Y3, Y3
+fmaRows4_0_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows4_0_epi
 fmaRows4_0_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -1649,7 +1119,7 @@ fmaRows4_0_loop:
 	CMPQ AX, CX
 	JLT fmaRows4_0_loop
 fmaRows4_0_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows4_0_store
 	JGT fmaRows4_0_mask
 	VMAXPD Y0, Y14, Y0
@@ -1675,95 +1145,56 @@ fmaRows4_0_store:
 	VMOVUPD Y1, 32(DI)
 	VMOVUPD Y2, 64(DI)
 	VMOVUPD Y3, 96(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows4_0_row
 fmaRows4_0_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter4_0(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter4_0(SB), NOSPLIT, $0-64
+// func fmaRows4_1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows4_1(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter4_0_done
-fmaScatter4_0_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter4_0_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	XORQ AX, AX
-fmaScatter4_0_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter4_0_loop
-fmaScatter4_0_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter4_0_row
-fmaScatter4_0_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows4_1(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows4_1(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows4_1_done
 fmaRows4_1_row:
+	TESTQ BX, BX
+	JEQ fmaRows4_1_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	VMOVSD 128(BX), X8
+	JMP fmaRows4_1_init
+fmaRows4_1_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
 	VXORPD Y3, Y3, Y3
 	VXORPD X8, X8, X8
+fmaRows4_1_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows4_1_epi
 fmaRows4_1_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -1773,7 +1204,7 @@ fmaRows4_1_loop:
 	CMPQ AX, CX
 	JLT fmaRows4_1_loop
 fmaRows4_1_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows4_1_store
 	JGT fmaRows4_1_mask
 	VMAXPD Y0, Y14, Y0
@@ -1804,99 +1235,56 @@ fmaRows4_1_store:
 	VMOVUPD Y2, 64(DI)
 	VMOVUPD Y3, 96(DI)
 	VMOVSD X8, 128(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows4_1_row
 fmaRows4_1_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter4_1(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter4_1(SB), NOSPLIT, $0-64
+// func fmaRows4_2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows4_2(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter4_1_done
-fmaScatter4_1_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter4_1_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VMOVSD 128(SI), X8
-	XORQ AX, AX
-fmaScatter4_1_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	VMOVSD 128(DI)(DX*1), X13
-	VFMADD231SD X8, X12, X13
-	VMOVSD X13, 128(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter4_1_loop
-fmaScatter4_1_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter4_1_row
-fmaScatter4_1_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows4_2(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows4_2(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows4_2_done
 fmaRows4_2_row:
+	TESTQ BX, BX
+	JEQ fmaRows4_2_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	VMOVUPD 128(BX), X8
+	JMP fmaRows4_2_init
+fmaRows4_2_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
 	VXORPD Y3, Y3, Y3
 	VXORPD X8, X8, X8
+fmaRows4_2_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows4_2_epi
 fmaRows4_2_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -1906,7 +1294,7 @@ fmaRows4_2_loop:
 	CMPQ AX, CX
 	JLT fmaRows4_2_loop
 fmaRows4_2_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows4_2_store
 	JGT fmaRows4_2_mask
 	VMAXPD Y0, Y14, Y0
@@ -1937,100 +1325,58 @@ fmaRows4_2_store:
 	VMOVUPD Y2, 64(DI)
 	VMOVUPD Y3, 96(DI)
 	VMOVUPD X8, 128(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows4_2_row
 fmaRows4_2_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter4_2(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter4_2(SB), NOSPLIT, $0-64
+// func fmaRows4_3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows4_3(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter4_2_done
-fmaScatter4_2_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter4_2_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VMOVUPD 128(SI), X8
-	XORQ AX, AX
-fmaScatter4_2_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	VMOVUPD 128(DI)(DX*1), X13
-	VFMADD231PD X8, X12, X13
-	VMOVUPD X13, 128(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter4_2_loop
-fmaScatter4_2_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter4_2_row
-fmaScatter4_2_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows4_3(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows4_3(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows4_3_done
 fmaRows4_3_row:
+	TESTQ BX, BX
+	JEQ fmaRows4_3_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	VMOVUPD 128(BX), X8
+	VMOVSD 144(BX), X9
+	JMP fmaRows4_3_init
+fmaRows4_3_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
 	VXORPD Y3, Y3, Y3
 	VXORPD X8, X8, X8
 	VXORPD X9, X9, X9
+fmaRows4_3_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows4_3_epi
 fmaRows4_3_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -2041,7 +1387,7 @@ fmaRows4_3_loop:
 	CMPQ AX, CX
 	JLT fmaRows4_3_loop
 fmaRows4_3_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows4_3_store
 	JGT fmaRows4_3_mask
 	VMAXPD Y0, Y14, Y0
@@ -2077,103 +1423,56 @@ fmaRows4_3_store:
 	VMOVUPD Y3, 96(DI)
 	VMOVUPD X8, 128(DI)
 	VMOVSD X9, 144(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows4_3_row
 fmaRows4_3_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter4_3(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter4_3(SB), NOSPLIT, $0-64
+// func fmaRows5_0(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows5_0(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter4_3_done
-fmaScatter4_3_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter4_3_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VMOVUPD 128(SI), X8
-	VMOVSD 144(SI), X9
-	XORQ AX, AX
-fmaScatter4_3_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	VMOVUPD 128(DI)(DX*1), X13
-	VFMADD231PD X8, X12, X13
-	VMOVUPD X13, 128(DI)(DX*1)
-	VMOVSD 144(DI)(DX*1), X14
-	VFMADD231SD X9, X12, X14
-	VMOVSD X14, 144(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter4_3_loop
-fmaScatter4_3_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter4_3_row
-fmaScatter4_3_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows5_0(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows5_0(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows5_0_done
 fmaRows5_0_row:
+	TESTQ BX, BX
+	JEQ fmaRows5_0_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	VMOVUPD 128(BX), Y4
+	JMP fmaRows5_0_init
+fmaRows5_0_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
 	VXORPD Y3, Y3, Y3
 	VXORPD Y4, Y4, Y4
+fmaRows5_0_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows5_0_epi
 fmaRows5_0_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -2183,7 +1482,7 @@ fmaRows5_0_loop:
 	CMPQ AX, CX
 	JLT fmaRows5_0_loop
 fmaRows5_0_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows5_0_store
 	JGT fmaRows5_0_mask
 	VMAXPD Y0, Y14, Y0
@@ -2214,100 +1513,58 @@ fmaRows5_0_store:
 	VMOVUPD Y2, 64(DI)
 	VMOVUPD Y3, 96(DI)
 	VMOVUPD Y4, 128(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows5_0_row
 fmaRows5_0_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter5_0(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter5_0(SB), NOSPLIT, $0-64
+// func fmaRows5_1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows5_1(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter5_0_done
-fmaScatter5_0_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter5_0_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VMOVUPD 128(SI), Y4
-	XORQ AX, AX
-fmaScatter5_0_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	VMOVUPD 128(DI)(DX*1), Y14
-	VFMADD231PD Y4, Y12, Y14
-	VMOVUPD Y14, 128(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter5_0_loop
-fmaScatter5_0_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter5_0_row
-fmaScatter5_0_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows5_1(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows5_1(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows5_1_done
 fmaRows5_1_row:
+	TESTQ BX, BX
+	JEQ fmaRows5_1_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	VMOVUPD 128(BX), Y4
+	VMOVSD 160(BX), X8
+	JMP fmaRows5_1_init
+fmaRows5_1_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
 	VXORPD Y3, Y3, Y3
 	VXORPD Y4, Y4, Y4
 	VXORPD X8, X8, X8
+fmaRows5_1_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows5_1_epi
 fmaRows5_1_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -2318,7 +1575,7 @@ fmaRows5_1_loop:
 	CMPQ AX, CX
 	JLT fmaRows5_1_loop
 fmaRows5_1_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows5_1_store
 	JGT fmaRows5_1_mask
 	VMAXPD Y0, Y14, Y0
@@ -2354,104 +1611,58 @@ fmaRows5_1_store:
 	VMOVUPD Y3, 96(DI)
 	VMOVUPD Y4, 128(DI)
 	VMOVSD X8, 160(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows5_1_row
 fmaRows5_1_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter5_1(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter5_1(SB), NOSPLIT, $0-64
+// func fmaRows5_2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows5_2(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter5_1_done
-fmaScatter5_1_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter5_1_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VMOVUPD 128(SI), Y4
-	VMOVSD 160(SI), X8
-	XORQ AX, AX
-fmaScatter5_1_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	VMOVUPD 128(DI)(DX*1), Y14
-	VFMADD231PD Y4, Y12, Y14
-	VMOVUPD Y14, 128(DI)(DX*1)
-	VMOVSD 160(DI)(DX*1), X13
-	VFMADD231SD X8, X12, X13
-	VMOVSD X13, 160(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter5_1_loop
-fmaScatter5_1_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter5_1_row
-fmaScatter5_1_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows5_2(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows5_2(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows5_2_done
 fmaRows5_2_row:
+	TESTQ BX, BX
+	JEQ fmaRows5_2_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	VMOVUPD 128(BX), Y4
+	VMOVUPD 160(BX), X8
+	JMP fmaRows5_2_init
+fmaRows5_2_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
 	VXORPD Y3, Y3, Y3
 	VXORPD Y4, Y4, Y4
 	VXORPD X8, X8, X8
+fmaRows5_2_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows5_2_epi
 fmaRows5_2_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -2462,7 +1673,7 @@ fmaRows5_2_loop:
 	CMPQ AX, CX
 	JLT fmaRows5_2_loop
 fmaRows5_2_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows5_2_store
 	JGT fmaRows5_2_mask
 	VMAXPD Y0, Y14, Y0
@@ -2498,91 +1709,44 @@ fmaRows5_2_store:
 	VMOVUPD Y3, 96(DI)
 	VMOVUPD Y4, 128(DI)
 	VMOVUPD X8, 160(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows5_2_row
 fmaRows5_2_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter5_2(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter5_2(SB), NOSPLIT, $0-64
+// func fmaRows5_3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows5_3(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter5_2_done
-fmaScatter5_2_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter5_2_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VMOVUPD 128(SI), Y4
-	VMOVUPD 160(SI), X8
-	XORQ AX, AX
-fmaScatter5_2_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	VMOVUPD 128(DI)(DX*1), Y14
-	VFMADD231PD Y4, Y12, Y14
-	VMOVUPD Y14, 128(DI)(DX*1)
-	VMOVUPD 160(DI)(DX*1), X13
-	VFMADD231PD X8, X12, X13
-	VMOVUPD X13, 160(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter5_2_loop
-fmaScatter5_2_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter5_2_row
-fmaScatter5_2_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows5_3(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows5_3(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows5_3_done
 fmaRows5_3_row:
+	TESTQ BX, BX
+	JEQ fmaRows5_3_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	VMOVUPD 128(BX), Y4
+	VMOVUPD 160(BX), X8
+	VMOVSD 176(BX), X9
+	JMP fmaRows5_3_init
+fmaRows5_3_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
@@ -2590,13 +1754,15 @@ fmaRows5_3_row:
 	VXORPD Y4, Y4, Y4
 	VXORPD X8, X8, X8
 	VXORPD X9, X9, X9
+fmaRows5_3_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows5_3_epi
 fmaRows5_3_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -2608,7 +1774,7 @@ fmaRows5_3_loop:
 	CMPQ AX, CX
 	JLT fmaRows5_3_loop
 fmaRows5_3_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows5_3_store
 	JGT fmaRows5_3_mask
 	VMAXPD Y0, Y14, Y0
@@ -2649,108 +1815,58 @@ fmaRows5_3_store:
 	VMOVUPD Y4, 128(DI)
 	VMOVUPD X8, 160(DI)
 	VMOVSD X9, 176(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows5_3_row
 fmaRows5_3_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter5_3(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter5_3(SB), NOSPLIT, $0-64
+// func fmaRows6_0(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows6_0(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter5_3_done
-fmaScatter5_3_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter5_3_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VMOVUPD 128(SI), Y4
-	VMOVUPD 160(SI), X8
-	VMOVSD 176(SI), X9
-	XORQ AX, AX
-fmaScatter5_3_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	VMOVUPD 128(DI)(DX*1), Y14
-	VFMADD231PD Y4, Y12, Y14
-	VMOVUPD Y14, 128(DI)(DX*1)
-	VMOVUPD 160(DI)(DX*1), X13
-	VFMADD231PD X8, X12, X13
-	VMOVUPD X13, 160(DI)(DX*1)
-	VMOVSD 176(DI)(DX*1), X14
-	VFMADD231SD X9, X12, X14
-	VMOVSD X14, 176(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter5_3_loop
-fmaScatter5_3_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter5_3_row
-fmaScatter5_3_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows6_0(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows6_0(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows6_0_done
 fmaRows6_0_row:
+	TESTQ BX, BX
+	JEQ fmaRows6_0_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	VMOVUPD 128(BX), Y4
+	VMOVUPD 160(BX), Y5
+	JMP fmaRows6_0_init
+fmaRows6_0_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
 	VXORPD Y3, Y3, Y3
 	VXORPD Y4, Y4, Y4
 	VXORPD Y5, Y5, Y5
+fmaRows6_0_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows6_0_epi
 fmaRows6_0_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -2761,7 +1877,7 @@ fmaRows6_0_loop:
 	CMPQ AX, CX
 	JLT fmaRows6_0_loop
 fmaRows6_0_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows6_0_store
 	JGT fmaRows6_0_mask
 	VMAXPD Y0, Y14, Y0
@@ -2797,91 +1913,44 @@ fmaRows6_0_store:
 	VMOVUPD Y3, 96(DI)
 	VMOVUPD Y4, 128(DI)
 	VMOVUPD Y5, 160(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows6_0_row
 fmaRows6_0_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter6_0(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter6_0(SB), NOSPLIT, $0-64
+// func fmaRows6_1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows6_1(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter6_0_done
-fmaScatter6_0_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter6_0_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VMOVUPD 128(SI), Y4
-	VMOVUPD 160(SI), Y5
-	XORQ AX, AX
-fmaScatter6_0_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	VMOVUPD 128(DI)(DX*1), Y14
-	VFMADD231PD Y4, Y12, Y14
-	VMOVUPD Y14, 128(DI)(DX*1)
-	VMOVUPD 160(DI)(DX*1), Y15
-	VFMADD231PD Y5, Y12, Y15
-	VMOVUPD Y15, 160(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter6_0_loop
-fmaScatter6_0_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter6_0_row
-fmaScatter6_0_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows6_1(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows6_1(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows6_1_done
 fmaRows6_1_row:
+	TESTQ BX, BX
+	JEQ fmaRows6_1_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	VMOVUPD 128(BX), Y4
+	VMOVUPD 160(BX), Y5
+	VMOVSD 192(BX), X8
+	JMP fmaRows6_1_init
+fmaRows6_1_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
@@ -2889,13 +1958,15 @@ fmaRows6_1_row:
 	VXORPD Y4, Y4, Y4
 	VXORPD Y5, Y5, Y5
 	VXORPD X8, X8, X8
+fmaRows6_1_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows6_1_epi
 fmaRows6_1_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -2907,7 +1978,7 @@ fmaRows6_1_loop:
 	CMPQ AX, CX
 	JLT fmaRows6_1_loop
 fmaRows6_1_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows6_1_store
 	JGT fmaRows6_1_mask
 	VMAXPD Y0, Y14, Y0
@@ -2948,95 +2019,44 @@ fmaRows6_1_store:
 	VMOVUPD Y4, 128(DI)
 	VMOVUPD Y5, 160(DI)
 	VMOVSD X8, 192(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows6_1_row
 fmaRows6_1_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter6_1(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter6_1(SB), NOSPLIT, $0-64
+// func fmaRows6_2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows6_2(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter6_1_done
-fmaScatter6_1_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter6_1_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VMOVUPD 128(SI), Y4
-	VMOVUPD 160(SI), Y5
-	VMOVSD 192(SI), X8
-	XORQ AX, AX
-fmaScatter6_1_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	VMOVUPD 128(DI)(DX*1), Y14
-	VFMADD231PD Y4, Y12, Y14
-	VMOVUPD Y14, 128(DI)(DX*1)
-	VMOVUPD 160(DI)(DX*1), Y15
-	VFMADD231PD Y5, Y12, Y15
-	VMOVUPD Y15, 160(DI)(DX*1)
-	VMOVSD 192(DI)(DX*1), X13
-	VFMADD231SD X8, X12, X13
-	VMOVSD X13, 192(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter6_1_loop
-fmaScatter6_1_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter6_1_row
-fmaScatter6_1_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows6_2(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows6_2(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows6_2_done
 fmaRows6_2_row:
+	TESTQ BX, BX
+	JEQ fmaRows6_2_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	VMOVUPD 128(BX), Y4
+	VMOVUPD 160(BX), Y5
+	VMOVUPD 192(BX), X8
+	JMP fmaRows6_2_init
+fmaRows6_2_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
@@ -3044,13 +2064,15 @@ fmaRows6_2_row:
 	VXORPD Y4, Y4, Y4
 	VXORPD Y5, Y5, Y5
 	VXORPD X8, X8, X8
+fmaRows6_2_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows6_2_epi
 fmaRows6_2_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -3062,7 +2084,7 @@ fmaRows6_2_loop:
 	CMPQ AX, CX
 	JLT fmaRows6_2_loop
 fmaRows6_2_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows6_2_store
 	JGT fmaRows6_2_mask
 	VMAXPD Y0, Y14, Y0
@@ -3103,95 +2125,45 @@ fmaRows6_2_store:
 	VMOVUPD Y4, 128(DI)
 	VMOVUPD Y5, 160(DI)
 	VMOVUPD X8, 192(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows6_2_row
 fmaRows6_2_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter6_2(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter6_2(SB), NOSPLIT, $0-64
+// func fmaRows6_3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows6_3(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter6_2_done
-fmaScatter6_2_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter6_2_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VMOVUPD 128(SI), Y4
-	VMOVUPD 160(SI), Y5
-	VMOVUPD 192(SI), X8
-	XORQ AX, AX
-fmaScatter6_2_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	VMOVUPD 128(DI)(DX*1), Y14
-	VFMADD231PD Y4, Y12, Y14
-	VMOVUPD Y14, 128(DI)(DX*1)
-	VMOVUPD 160(DI)(DX*1), Y15
-	VFMADD231PD Y5, Y12, Y15
-	VMOVUPD Y15, 160(DI)(DX*1)
-	VMOVUPD 192(DI)(DX*1), X13
-	VFMADD231PD X8, X12, X13
-	VMOVUPD X13, 192(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter6_2_loop
-fmaScatter6_2_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter6_2_row
-fmaScatter6_2_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows6_3(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows6_3(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows6_3_done
 fmaRows6_3_row:
+	TESTQ BX, BX
+	JEQ fmaRows6_3_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	VMOVUPD 128(BX), Y4
+	VMOVUPD 160(BX), Y5
+	VMOVUPD 192(BX), X8
+	VMOVSD 208(BX), X9
+	JMP fmaRows6_3_init
+fmaRows6_3_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
@@ -3200,13 +2172,15 @@ fmaRows6_3_row:
 	VXORPD Y5, Y5, Y5
 	VXORPD X8, X8, X8
 	VXORPD X9, X9, X9
+fmaRows6_3_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows6_3_epi
 fmaRows6_3_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -3219,7 +2193,7 @@ fmaRows6_3_loop:
 	CMPQ AX, CX
 	JLT fmaRows6_3_loop
 fmaRows6_3_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows6_3_store
 	JGT fmaRows6_3_mask
 	VMAXPD Y0, Y14, Y0
@@ -3265,99 +2239,44 @@ fmaRows6_3_store:
 	VMOVUPD Y5, 160(DI)
 	VMOVUPD X8, 192(DI)
 	VMOVSD X9, 208(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows6_3_row
 fmaRows6_3_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter6_3(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter6_3(SB), NOSPLIT, $0-64
+// func fmaRows7_0(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows7_0(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter6_3_done
-fmaScatter6_3_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter6_3_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VMOVUPD 128(SI), Y4
-	VMOVUPD 160(SI), Y5
-	VMOVUPD 192(SI), X8
-	VMOVSD 208(SI), X9
-	XORQ AX, AX
-fmaScatter6_3_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	VMOVUPD 128(DI)(DX*1), Y14
-	VFMADD231PD Y4, Y12, Y14
-	VMOVUPD Y14, 128(DI)(DX*1)
-	VMOVUPD 160(DI)(DX*1), Y15
-	VFMADD231PD Y5, Y12, Y15
-	VMOVUPD Y15, 160(DI)(DX*1)
-	VMOVUPD 192(DI)(DX*1), X13
-	VFMADD231PD X8, X12, X13
-	VMOVUPD X13, 192(DI)(DX*1)
-	VMOVSD 208(DI)(DX*1), X14
-	VFMADD231SD X9, X12, X14
-	VMOVSD X14, 208(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter6_3_loop
-fmaScatter6_3_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter6_3_row
-fmaScatter6_3_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows7_0(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows7_0(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows7_0_done
 fmaRows7_0_row:
+	TESTQ BX, BX
+	JEQ fmaRows7_0_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	VMOVUPD 128(BX), Y4
+	VMOVUPD 160(BX), Y5
+	VMOVUPD 192(BX), Y6
+	JMP fmaRows7_0_init
+fmaRows7_0_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
@@ -3365,13 +2284,15 @@ fmaRows7_0_row:
 	VXORPD Y4, Y4, Y4
 	VXORPD Y5, Y5, Y5
 	VXORPD Y6, Y6, Y6
+fmaRows7_0_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows7_0_epi
 fmaRows7_0_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -3383,7 +2304,7 @@ fmaRows7_0_loop:
 	CMPQ AX, CX
 	JLT fmaRows7_0_loop
 fmaRows7_0_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows7_0_store
 	JGT fmaRows7_0_mask
 	VMAXPD Y0, Y14, Y0
@@ -3424,95 +2345,45 @@ fmaRows7_0_store:
 	VMOVUPD Y4, 128(DI)
 	VMOVUPD Y5, 160(DI)
 	VMOVUPD Y6, 192(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows7_0_row
 fmaRows7_0_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter7_0(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter7_0(SB), NOSPLIT, $0-64
+// func fmaRows7_1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows7_1(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter7_0_done
-fmaScatter7_0_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter7_0_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VMOVUPD 128(SI), Y4
-	VMOVUPD 160(SI), Y5
-	VMOVUPD 192(SI), Y6
-	XORQ AX, AX
-fmaScatter7_0_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	VMOVUPD 128(DI)(DX*1), Y14
-	VFMADD231PD Y4, Y12, Y14
-	VMOVUPD Y14, 128(DI)(DX*1)
-	VMOVUPD 160(DI)(DX*1), Y15
-	VFMADD231PD Y5, Y12, Y15
-	VMOVUPD Y15, 160(DI)(DX*1)
-	VMOVUPD 192(DI)(DX*1), Y13
-	VFMADD231PD Y6, Y12, Y13
-	VMOVUPD Y13, 192(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter7_0_loop
-fmaScatter7_0_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter7_0_row
-fmaScatter7_0_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows7_1(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows7_1(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows7_1_done
 fmaRows7_1_row:
+	TESTQ BX, BX
+	JEQ fmaRows7_1_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	VMOVUPD 128(BX), Y4
+	VMOVUPD 160(BX), Y5
+	VMOVUPD 192(BX), Y6
+	VMOVSD 224(BX), X8
+	JMP fmaRows7_1_init
+fmaRows7_1_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
@@ -3521,13 +2392,15 @@ fmaRows7_1_row:
 	VXORPD Y5, Y5, Y5
 	VXORPD Y6, Y6, Y6
 	VXORPD X8, X8, X8
+fmaRows7_1_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows7_1_epi
 fmaRows7_1_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -3540,7 +2413,7 @@ fmaRows7_1_loop:
 	CMPQ AX, CX
 	JLT fmaRows7_1_loop
 fmaRows7_1_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows7_1_store
 	JGT fmaRows7_1_mask
 	VMAXPD Y0, Y14, Y0
@@ -3586,99 +2459,45 @@ fmaRows7_1_store:
 	VMOVUPD Y5, 160(DI)
 	VMOVUPD Y6, 192(DI)
 	VMOVSD X8, 224(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows7_1_row
 fmaRows7_1_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter7_1(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter7_1(SB), NOSPLIT, $0-64
+// func fmaRows7_2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows7_2(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter7_1_done
-fmaScatter7_1_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter7_1_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VMOVUPD 128(SI), Y4
-	VMOVUPD 160(SI), Y5
-	VMOVUPD 192(SI), Y6
-	VMOVSD 224(SI), X8
-	XORQ AX, AX
-fmaScatter7_1_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	VMOVUPD 128(DI)(DX*1), Y14
-	VFMADD231PD Y4, Y12, Y14
-	VMOVUPD Y14, 128(DI)(DX*1)
-	VMOVUPD 160(DI)(DX*1), Y15
-	VFMADD231PD Y5, Y12, Y15
-	VMOVUPD Y15, 160(DI)(DX*1)
-	VMOVUPD 192(DI)(DX*1), Y13
-	VFMADD231PD Y6, Y12, Y13
-	VMOVUPD Y13, 192(DI)(DX*1)
-	VMOVSD 224(DI)(DX*1), X13
-	VFMADD231SD X8, X12, X13
-	VMOVSD X13, 224(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter7_1_loop
-fmaScatter7_1_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter7_1_row
-fmaScatter7_1_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows7_2(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows7_2(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows7_2_done
 fmaRows7_2_row:
+	TESTQ BX, BX
+	JEQ fmaRows7_2_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	VMOVUPD 128(BX), Y4
+	VMOVUPD 160(BX), Y5
+	VMOVUPD 192(BX), Y6
+	VMOVUPD 224(BX), X8
+	JMP fmaRows7_2_init
+fmaRows7_2_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
@@ -3687,13 +2506,15 @@ fmaRows7_2_row:
 	VXORPD Y5, Y5, Y5
 	VXORPD Y6, Y6, Y6
 	VXORPD X8, X8, X8
+fmaRows7_2_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows7_2_epi
 fmaRows7_2_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -3706,7 +2527,7 @@ fmaRows7_2_loop:
 	CMPQ AX, CX
 	JLT fmaRows7_2_loop
 fmaRows7_2_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows7_2_store
 	JGT fmaRows7_2_mask
 	VMAXPD Y0, Y14, Y0
@@ -3752,99 +2573,46 @@ fmaRows7_2_store:
 	VMOVUPD Y5, 160(DI)
 	VMOVUPD Y6, 192(DI)
 	VMOVUPD X8, 224(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows7_2_row
 fmaRows7_2_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter7_2(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter7_2(SB), NOSPLIT, $0-64
+// func fmaRows7_3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows7_3(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter7_2_done
-fmaScatter7_2_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter7_2_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VMOVUPD 128(SI), Y4
-	VMOVUPD 160(SI), Y5
-	VMOVUPD 192(SI), Y6
-	VMOVUPD 224(SI), X8
-	XORQ AX, AX
-fmaScatter7_2_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	VMOVUPD 128(DI)(DX*1), Y14
-	VFMADD231PD Y4, Y12, Y14
-	VMOVUPD Y14, 128(DI)(DX*1)
-	VMOVUPD 160(DI)(DX*1), Y15
-	VFMADD231PD Y5, Y12, Y15
-	VMOVUPD Y15, 160(DI)(DX*1)
-	VMOVUPD 192(DI)(DX*1), Y13
-	VFMADD231PD Y6, Y12, Y13
-	VMOVUPD Y13, 192(DI)(DX*1)
-	VMOVUPD 224(DI)(DX*1), X13
-	VFMADD231PD X8, X12, X13
-	VMOVUPD X13, 224(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter7_2_loop
-fmaScatter7_2_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter7_2_row
-fmaScatter7_2_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows7_3(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows7_3(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows7_3_done
 fmaRows7_3_row:
+	TESTQ BX, BX
+	JEQ fmaRows7_3_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	VMOVUPD 128(BX), Y4
+	VMOVUPD 160(BX), Y5
+	VMOVUPD 192(BX), Y6
+	VMOVUPD 224(BX), X8
+	VMOVSD 240(BX), X9
+	JMP fmaRows7_3_init
+fmaRows7_3_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
@@ -3854,13 +2622,15 @@ fmaRows7_3_row:
 	VXORPD Y6, Y6, Y6
 	VXORPD X8, X8, X8
 	VXORPD X9, X9, X9
+fmaRows7_3_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows7_3_epi
 fmaRows7_3_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -3874,7 +2644,7 @@ fmaRows7_3_loop:
 	CMPQ AX, CX
 	JLT fmaRows7_3_loop
 fmaRows7_3_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows7_3_store
 	JGT fmaRows7_3_mask
 	VMAXPD Y0, Y14, Y0
@@ -3925,103 +2695,45 @@ fmaRows7_3_store:
 	VMOVUPD Y6, 192(DI)
 	VMOVUPD X8, 224(DI)
 	VMOVSD X9, 240(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows7_3_row
 fmaRows7_3_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter7_3(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter7_3(SB), NOSPLIT, $0-64
+// func fmaRows8_0(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows8_0(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter7_3_done
-fmaScatter7_3_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter7_3_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VMOVUPD 128(SI), Y4
-	VMOVUPD 160(SI), Y5
-	VMOVUPD 192(SI), Y6
-	VMOVUPD 224(SI), X8
-	VMOVSD 240(SI), X9
-	XORQ AX, AX
-fmaScatter7_3_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	VMOVUPD 128(DI)(DX*1), Y14
-	VFMADD231PD Y4, Y12, Y14
-	VMOVUPD Y14, 128(DI)(DX*1)
-	VMOVUPD 160(DI)(DX*1), Y15
-	VFMADD231PD Y5, Y12, Y15
-	VMOVUPD Y15, 160(DI)(DX*1)
-	VMOVUPD 192(DI)(DX*1), Y13
-	VFMADD231PD Y6, Y12, Y13
-	VMOVUPD Y13, 192(DI)(DX*1)
-	VMOVUPD 224(DI)(DX*1), X13
-	VFMADD231PD X8, X12, X13
-	VMOVUPD X13, 224(DI)(DX*1)
-	VMOVSD 240(DI)(DX*1), X14
-	VFMADD231SD X9, X12, X14
-	VMOVSD X14, 240(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter7_3_loop
-fmaScatter7_3_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter7_3_row
-fmaScatter7_3_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows8_0(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows8_0(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows8_0_done
 fmaRows8_0_row:
+	TESTQ BX, BX
+	JEQ fmaRows8_0_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	VMOVUPD 128(BX), Y4
+	VMOVUPD 160(BX), Y5
+	VMOVUPD 192(BX), Y6
+	VMOVUPD 224(BX), Y7
+	JMP fmaRows8_0_init
+fmaRows8_0_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
@@ -4030,13 +2742,15 @@ fmaRows8_0_row:
 	VXORPD Y5, Y5, Y5
 	VXORPD Y6, Y6, Y6
 	VXORPD Y7, Y7, Y7
+fmaRows8_0_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows8_0_epi
 fmaRows8_0_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -4049,7 +2763,7 @@ fmaRows8_0_loop:
 	CMPQ AX, CX
 	JLT fmaRows8_0_loop
 fmaRows8_0_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows8_0_store
 	JGT fmaRows8_0_mask
 	VMAXPD Y0, Y14, Y0
@@ -4095,99 +2809,46 @@ fmaRows8_0_store:
 	VMOVUPD Y5, 160(DI)
 	VMOVUPD Y6, 192(DI)
 	VMOVUPD Y7, 224(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows8_0_row
 fmaRows8_0_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter8_0(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter8_0(SB), NOSPLIT, $0-64
+// func fmaRows8_1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows8_1(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter8_0_done
-fmaScatter8_0_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter8_0_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VMOVUPD 128(SI), Y4
-	VMOVUPD 160(SI), Y5
-	VMOVUPD 192(SI), Y6
-	VMOVUPD 224(SI), Y7
-	XORQ AX, AX
-fmaScatter8_0_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	VMOVUPD 128(DI)(DX*1), Y14
-	VFMADD231PD Y4, Y12, Y14
-	VMOVUPD Y14, 128(DI)(DX*1)
-	VMOVUPD 160(DI)(DX*1), Y15
-	VFMADD231PD Y5, Y12, Y15
-	VMOVUPD Y15, 160(DI)(DX*1)
-	VMOVUPD 192(DI)(DX*1), Y13
-	VFMADD231PD Y6, Y12, Y13
-	VMOVUPD Y13, 192(DI)(DX*1)
-	VMOVUPD 224(DI)(DX*1), Y14
-	VFMADD231PD Y7, Y12, Y14
-	VMOVUPD Y14, 224(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter8_0_loop
-fmaScatter8_0_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter8_0_row
-fmaScatter8_0_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows8_1(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows8_1(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows8_1_done
 fmaRows8_1_row:
+	TESTQ BX, BX
+	JEQ fmaRows8_1_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	VMOVUPD 128(BX), Y4
+	VMOVUPD 160(BX), Y5
+	VMOVUPD 192(BX), Y6
+	VMOVUPD 224(BX), Y7
+	VMOVSD 256(BX), X8
+	JMP fmaRows8_1_init
+fmaRows8_1_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
@@ -4197,13 +2858,15 @@ fmaRows8_1_row:
 	VXORPD Y6, Y6, Y6
 	VXORPD Y7, Y7, Y7
 	VXORPD X8, X8, X8
+fmaRows8_1_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows8_1_epi
 fmaRows8_1_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -4217,7 +2880,7 @@ fmaRows8_1_loop:
 	CMPQ AX, CX
 	JLT fmaRows8_1_loop
 fmaRows8_1_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows8_1_store
 	JGT fmaRows8_1_mask
 	VMAXPD Y0, Y14, Y0
@@ -4268,103 +2931,46 @@ fmaRows8_1_store:
 	VMOVUPD Y6, 192(DI)
 	VMOVUPD Y7, 224(DI)
 	VMOVSD X8, 256(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows8_1_row
 fmaRows8_1_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter8_1(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter8_1(SB), NOSPLIT, $0-64
+// func fmaRows8_2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows8_2(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter8_1_done
-fmaScatter8_1_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter8_1_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VMOVUPD 128(SI), Y4
-	VMOVUPD 160(SI), Y5
-	VMOVUPD 192(SI), Y6
-	VMOVUPD 224(SI), Y7
-	VMOVSD 256(SI), X8
-	XORQ AX, AX
-fmaScatter8_1_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	VMOVUPD 128(DI)(DX*1), Y14
-	VFMADD231PD Y4, Y12, Y14
-	VMOVUPD Y14, 128(DI)(DX*1)
-	VMOVUPD 160(DI)(DX*1), Y15
-	VFMADD231PD Y5, Y12, Y15
-	VMOVUPD Y15, 160(DI)(DX*1)
-	VMOVUPD 192(DI)(DX*1), Y13
-	VFMADD231PD Y6, Y12, Y13
-	VMOVUPD Y13, 192(DI)(DX*1)
-	VMOVUPD 224(DI)(DX*1), Y14
-	VFMADD231PD Y7, Y12, Y14
-	VMOVUPD Y14, 224(DI)(DX*1)
-	VMOVSD 256(DI)(DX*1), X13
-	VFMADD231SD X8, X12, X13
-	VMOVSD X13, 256(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter8_1_loop
-fmaScatter8_1_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter8_1_row
-fmaScatter8_1_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows8_2(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows8_2(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows8_2_done
 fmaRows8_2_row:
+	TESTQ BX, BX
+	JEQ fmaRows8_2_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	VMOVUPD 128(BX), Y4
+	VMOVUPD 160(BX), Y5
+	VMOVUPD 192(BX), Y6
+	VMOVUPD 224(BX), Y7
+	VMOVUPD 256(BX), X8
+	JMP fmaRows8_2_init
+fmaRows8_2_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
@@ -4374,13 +2980,15 @@ fmaRows8_2_row:
 	VXORPD Y6, Y6, Y6
 	VXORPD Y7, Y7, Y7
 	VXORPD X8, X8, X8
+fmaRows8_2_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows8_2_epi
 fmaRows8_2_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -4394,7 +3002,7 @@ fmaRows8_2_loop:
 	CMPQ AX, CX
 	JLT fmaRows8_2_loop
 fmaRows8_2_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows8_2_store
 	JGT fmaRows8_2_mask
 	VMAXPD Y0, Y14, Y0
@@ -4445,103 +3053,47 @@ fmaRows8_2_store:
 	VMOVUPD Y6, 192(DI)
 	VMOVUPD Y7, 224(DI)
 	VMOVUPD X8, 256(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows8_2_row
 fmaRows8_2_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter8_2(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter8_2(SB), NOSPLIT, $0-64
+// func fmaRows8_3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+TEXT ·fmaRows8_3(SB), NOSPLIT, $0-112
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter8_2_done
-fmaScatter8_2_row:
-	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter8_2_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VMOVUPD 128(SI), Y4
-	VMOVUPD 160(SI), Y5
-	VMOVUPD 192(SI), Y6
-	VMOVUPD 224(SI), Y7
-	VMOVUPD 256(SI), X8
-	XORQ AX, AX
-fmaScatter8_2_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	VMOVUPD 128(DI)(DX*1), Y14
-	VFMADD231PD Y4, Y12, Y14
-	VMOVUPD Y14, 128(DI)(DX*1)
-	VMOVUPD 160(DI)(DX*1), Y15
-	VFMADD231PD Y5, Y12, Y15
-	VMOVUPD Y15, 160(DI)(DX*1)
-	VMOVUPD 192(DI)(DX*1), Y13
-	VFMADD231PD Y6, Y12, Y13
-	VMOVUPD Y13, 192(DI)(DX*1)
-	VMOVUPD 224(DI)(DX*1), Y14
-	VFMADD231PD Y7, Y12, Y14
-	VMOVUPD Y14, 224(DI)(DX*1)
-	VMOVUPD 256(DI)(DX*1), X13
-	VFMADD231PD X8, X12, X13
-	VMOVUPD X13, 256(DI)(DX*1)
-	INCQ AX
-	CMPQ AX, CX
-	JLT fmaScatter8_2_loop
-fmaScatter8_2_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter8_2_row
-fmaScatter8_2_done:
-	VZEROUPPER
-	RET
-
-// func fmaRows8_3(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-TEXT ·fmaRows8_3(SB), NOSPLIT, $0-88
-	MOVQ m+0(FP), R8
-	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ b+40(FP), SI
-	MOVQ c+48(FP), DI
-	MOVQ ldc+56(FP), R13
-	MOVQ msk+72(FP), R14
-	MOVQ mode+64(FP), BX
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ bias+64(FP), BX
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R14
+	MOVQ mode+88(FP), R13
 	VXORPD Y14, Y14, Y14
 	TESTQ R8, R8
 	JLE fmaRows8_3_done
 fmaRows8_3_row:
+	TESTQ BX, BX
+	JEQ fmaRows8_3_zero
+	VMOVUPD 0(BX), Y0
+	VMOVUPD 32(BX), Y1
+	VMOVUPD 64(BX), Y2
+	VMOVUPD 96(BX), Y3
+	VMOVUPD 128(BX), Y4
+	VMOVUPD 160(BX), Y5
+	VMOVUPD 192(BX), Y6
+	VMOVUPD 224(BX), Y7
+	VMOVUPD 256(BX), X8
+	VMOVSD 272(BX), X9
+	JMP fmaRows8_3_init
+fmaRows8_3_zero:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
@@ -4552,13 +3104,15 @@ fmaRows8_3_row:
 	VXORPD Y7, Y7, Y7
 	VXORPD X8, X8, X8
 	VXORPD X9, X9, X9
+fmaRows8_3_init:
 	MOVLQSX (R9), CX
 	XORQ AX, AX
 	TESTQ CX, CX
 	JLE fmaRows8_3_epi
 fmaRows8_3_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Y12
+	IMULQ R12, DX
 	VFMADD231PD 0(SI)(DX*1), Y12, Y0
 	VFMADD231PD 32(SI)(DX*1), Y12, Y1
 	VFMADD231PD 64(SI)(DX*1), Y12, Y2
@@ -4573,7 +3127,7 @@ fmaRows8_3_loop:
 	CMPQ AX, CX
 	JLT fmaRows8_3_loop
 fmaRows8_3_epi:
-	CMPQ BX, $1
+	CMPQ R13, $1
 	JLT fmaRows8_3_store
 	JGT fmaRows8_3_mask
 	VMAXPD Y0, Y14, Y0
@@ -4629,87 +3183,1957 @@ fmaRows8_3_store:
 	VMOVUPD Y7, 224(DI)
 	VMOVUPD X8, 256(DI)
 	VMOVSD X9, 272(DI)
-	ADDQ R13, DI
-	ADDQ ldm+80(FP), R14
+	ADDQ ldc+80(FP), DI
+	ADDQ ldm+104(FP), R14
+	ADDQ lda+40(FP), R11
 	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
+	ADDQ pstride+24(FP), R10
 	DECQ R8
 	JNZ fmaRows8_3_row
 fmaRows8_3_done:
 	VZEROUPPER
 	RET
 
-// func fmaScatter8_3(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-TEXT ·fmaScatter8_3(SB), NOSPLIT, $0-64
+// func fmaRows512x1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int, kmask int)
+TEXT ·fmaRows512x1(SB), NOSPLIT, $0-120
 	MOVQ m+0(FP), R8
 	MOVQ cnt+8(FP), R9
-	MOVQ off+16(FP), R10
-	MOVQ val+24(FP), R11
-	MOVQ pstride+32(FP), R12
-	MOVQ d+40(FP), SI
-	MOVQ ldd+48(FP), R13
-	MOVQ c+56(FP), DI
-	TESTQ R8, R8
-	JLE fmaScatter8_3_done
-fmaScatter8_3_row:
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R15
+	MOVQ kmask+112(FP), AX
+	KMOVB AX, K1
+	VXORPD Z18, Z18, Z18
+fmaRows512x1_pair:
+	CMPQ R8, $2
+	JLT fmaRows512x1_single
+	MOVQ R10, R13
+	ADDQ pstride+24(FP), R13
+	MOVQ R11, R14
+	ADDQ lda+40(FP), R14
+	MOVQ bias+64(FP), DX
+	TESTQ DX, DX
+	JEQ fmaRows512x1_zero2
+	VMOVUPD.Z 0(DX), K1, Z0
+	VMOVUPD.Z 0(DX), K1, Z8
+	JMP fmaRows512x1_go2
+fmaRows512x1_zero2:
+	VXORPD Z0, Z0, Z0
+	VXORPD Z8, Z8, Z8
+fmaRows512x1_go2:
 	MOVLQSX (R9), CX
-	TESTQ CX, CX
-	JLE fmaScatter8_3_next
-	VMOVUPD 0(SI), Y0
-	VMOVUPD 32(SI), Y1
-	VMOVUPD 64(SI), Y2
-	VMOVUPD 96(SI), Y3
-	VMOVUPD 128(SI), Y4
-	VMOVUPD 160(SI), Y5
-	VMOVUPD 192(SI), Y6
-	VMOVUPD 224(SI), Y7
-	VMOVUPD 256(SI), X8
-	VMOVSD 272(SI), X9
+	MOVLQSX 4(R9), DX
+	CMPQ DX, CX
+	CMOVQLT DX, CX
 	XORQ AX, AX
-fmaScatter8_3_loop:
-	MOVQ (R10)(AX*8), DX
-	VBROADCASTSD (R11)(AX*8), Y12
-	VMOVUPD 0(DI)(DX*1), Y13
-	VFMADD231PD Y0, Y12, Y13
-	VMOVUPD Y13, 0(DI)(DX*1)
-	VMOVUPD 32(DI)(DX*1), Y14
-	VFMADD231PD Y1, Y12, Y14
-	VMOVUPD Y14, 32(DI)(DX*1)
-	VMOVUPD 64(DI)(DX*1), Y15
-	VFMADD231PD Y2, Y12, Y15
-	VMOVUPD Y15, 64(DI)(DX*1)
-	VMOVUPD 96(DI)(DX*1), Y13
-	VFMADD231PD Y3, Y12, Y13
-	VMOVUPD Y13, 96(DI)(DX*1)
-	VMOVUPD 128(DI)(DX*1), Y14
-	VFMADD231PD Y4, Y12, Y14
-	VMOVUPD Y14, 128(DI)(DX*1)
-	VMOVUPD 160(DI)(DX*1), Y15
-	VFMADD231PD Y5, Y12, Y15
-	VMOVUPD Y15, 160(DI)(DX*1)
-	VMOVUPD 192(DI)(DX*1), Y13
-	VFMADD231PD Y6, Y12, Y13
-	VMOVUPD Y13, 192(DI)(DX*1)
-	VMOVUPD 224(DI)(DX*1), Y14
-	VFMADD231PD Y7, Y12, Y14
-	VMOVUPD Y14, 224(DI)(DX*1)
-	VMOVUPD 256(DI)(DX*1), X13
-	VFMADD231PD X8, X12, X13
-	VMOVUPD X13, 256(DI)(DX*1)
-	VMOVSD 272(DI)(DX*1), X14
-	VFMADD231SD X9, X12, X14
-	VMOVSD X14, 272(DI)(DX*1)
+	TESTQ CX, CX
+	JLE fmaRows512x1_restA
+fmaRows512x1_joint:
+	MOVLQSX (R10)(AX*4), DX
+	MOVLQSX (R13)(AX*4), BX
+	VBROADCASTSD (R11)(DX*8), Z16
+	VBROADCASTSD (R14)(BX*8), Z17
+	IMULQ R12, DX
+	IMULQ R12, BX
+	VFMADD231PD 0(SI)(DX*1), Z16, K1, Z0
+	VFMADD231PD 0(SI)(BX*1), Z17, K1, Z8
 	INCQ AX
 	CMPQ AX, CX
-	JLT fmaScatter8_3_loop
-fmaScatter8_3_next:
-	ADDQ R13, SI
-	ADDQ $4, R9
-	ADDQ R12, R10
-	ADDQ R12, R11
-	DECQ R8
-	JNZ fmaScatter8_3_row
-fmaScatter8_3_done:
+	JLT fmaRows512x1_joint
+fmaRows512x1_restA:
+	MOVQ AX, BX
+	MOVLQSX (R9), CX
+	CMPQ AX, CX
+	JGE fmaRows512x1_restB
+fmaRows512x1_loopA:
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Z16
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z16, K1, Z0
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x1_loopA
+fmaRows512x1_restB:
+	MOVQ BX, AX
+	MOVLQSX 4(R9), CX
+	CMPQ AX, CX
+	JGE fmaRows512x1_epi2
+fmaRows512x1_loopB:
+	MOVLQSX (R13)(AX*4), DX
+	VBROADCASTSD (R14)(DX*8), Z17
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z17, K1, Z8
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x1_loopB
+fmaRows512x1_epi2:
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x1_stA
+	JGT fmaRows512x1_mkA
+	VMAXPD Z0, Z18, Z0
+	JMP fmaRows512x1_stA
+fmaRows512x1_mkA:
+	VMOVUPD.Z 0(R15), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z0, Z0, K2, Z0
+fmaRows512x1_stA:
+	VMOVUPD Z0, K1, 0(DI)
+	MOVQ DI, DX
+	ADDQ ldc+80(FP), DX
+	MOVQ R15, BX
+	ADDQ ldm+104(FP), BX
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x1_stB
+	JGT fmaRows512x1_mkB
+	VMAXPD Z8, Z18, Z8
+	JMP fmaRows512x1_stB
+fmaRows512x1_mkB:
+	VMOVUPD.Z 0(BX), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z8, Z8, K2, Z8
+fmaRows512x1_stB:
+	VMOVUPD Z8, K1, 0(DX)
+	MOVQ DX, DI
+	ADDQ ldc+80(FP), DI
+	MOVQ BX, R15
+	ADDQ ldm+104(FP), R15
+	MOVQ R14, R11
+	ADDQ lda+40(FP), R11
+	MOVQ R13, R10
+	ADDQ pstride+24(FP), R10
+	ADDQ $8, R9
+	SUBQ $2, R8
+	JMP fmaRows512x1_pair
+fmaRows512x1_single:
+	TESTQ R8, R8
+	JLE fmaRows512x1_done
+	MOVQ bias+64(FP), DX
+	TESTQ DX, DX
+	JEQ fmaRows512x1_zero1
+	VMOVUPD.Z 0(DX), K1, Z0
+	JMP fmaRows512x1_go1
+fmaRows512x1_zero1:
+	VXORPD Z0, Z0, Z0
+fmaRows512x1_go1:
+	MOVLQSX (R9), CX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JLE fmaRows512x1_epi1
+fmaRows512x1_loop1:
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Z16
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z16, K1, Z0
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x1_loop1
+fmaRows512x1_epi1:
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x1_st1
+	JGT fmaRows512x1_mk1
+	VMAXPD Z0, Z18, Z0
+	JMP fmaRows512x1_st1
+fmaRows512x1_mk1:
+	VMOVUPD.Z 0(R15), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z0, Z0, K2, Z0
+fmaRows512x1_st1:
+	VMOVUPD Z0, K1, 0(DI)
+fmaRows512x1_done:
+	VZEROUPPER
+	RET
+
+// func fmaRows512x2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int, kmask int)
+TEXT ·fmaRows512x2(SB), NOSPLIT, $0-120
+	MOVQ m+0(FP), R8
+	MOVQ cnt+8(FP), R9
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R15
+	MOVQ kmask+112(FP), AX
+	KMOVB AX, K1
+	VXORPD Z18, Z18, Z18
+fmaRows512x2_pair:
+	CMPQ R8, $2
+	JLT fmaRows512x2_single
+	MOVQ R10, R13
+	ADDQ pstride+24(FP), R13
+	MOVQ R11, R14
+	ADDQ lda+40(FP), R14
+	MOVQ bias+64(FP), DX
+	TESTQ DX, DX
+	JEQ fmaRows512x2_zero2
+	VMOVUPD 0(DX), Z0
+	VMOVUPD.Z 64(DX), K1, Z1
+	VMOVUPD 0(DX), Z8
+	VMOVUPD.Z 64(DX), K1, Z9
+	JMP fmaRows512x2_go2
+fmaRows512x2_zero2:
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z8, Z8, Z8
+	VXORPD Z9, Z9, Z9
+fmaRows512x2_go2:
+	MOVLQSX (R9), CX
+	MOVLQSX 4(R9), DX
+	CMPQ DX, CX
+	CMOVQLT DX, CX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JLE fmaRows512x2_restA
+fmaRows512x2_joint:
+	MOVLQSX (R10)(AX*4), DX
+	MOVLQSX (R13)(AX*4), BX
+	VBROADCASTSD (R11)(DX*8), Z16
+	VBROADCASTSD (R14)(BX*8), Z17
+	IMULQ R12, DX
+	IMULQ R12, BX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 0(SI)(BX*1), Z17, Z8
+	VFMADD231PD 64(SI)(DX*1), Z16, K1, Z1
+	VFMADD231PD 64(SI)(BX*1), Z17, K1, Z9
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x2_joint
+fmaRows512x2_restA:
+	MOVQ AX, BX
+	MOVLQSX (R9), CX
+	CMPQ AX, CX
+	JGE fmaRows512x2_restB
+fmaRows512x2_loopA:
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Z16
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 64(SI)(DX*1), Z16, K1, Z1
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x2_loopA
+fmaRows512x2_restB:
+	MOVQ BX, AX
+	MOVLQSX 4(R9), CX
+	CMPQ AX, CX
+	JGE fmaRows512x2_epi2
+fmaRows512x2_loopB:
+	MOVLQSX (R13)(AX*4), DX
+	VBROADCASTSD (R14)(DX*8), Z17
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z17, Z8
+	VFMADD231PD 64(SI)(DX*1), Z17, K1, Z9
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x2_loopB
+fmaRows512x2_epi2:
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x2_stA
+	JGT fmaRows512x2_mkA
+	VMAXPD Z0, Z18, Z0
+	VMAXPD Z1, Z18, Z1
+	JMP fmaRows512x2_stA
+fmaRows512x2_mkA:
+	VMOVUPD 0(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z0, Z0, K2, Z0
+	VMOVUPD.Z 64(R15), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z1, Z1, K2, Z1
+fmaRows512x2_stA:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, K1, 64(DI)
+	MOVQ DI, DX
+	ADDQ ldc+80(FP), DX
+	MOVQ R15, BX
+	ADDQ ldm+104(FP), BX
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x2_stB
+	JGT fmaRows512x2_mkB
+	VMAXPD Z8, Z18, Z8
+	VMAXPD Z9, Z18, Z9
+	JMP fmaRows512x2_stB
+fmaRows512x2_mkB:
+	VMOVUPD 0(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z8, Z8, K2, Z8
+	VMOVUPD.Z 64(BX), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z9, Z9, K2, Z9
+fmaRows512x2_stB:
+	VMOVUPD Z8, 0(DX)
+	VMOVUPD Z9, K1, 64(DX)
+	MOVQ DX, DI
+	ADDQ ldc+80(FP), DI
+	MOVQ BX, R15
+	ADDQ ldm+104(FP), R15
+	MOVQ R14, R11
+	ADDQ lda+40(FP), R11
+	MOVQ R13, R10
+	ADDQ pstride+24(FP), R10
+	ADDQ $8, R9
+	SUBQ $2, R8
+	JMP fmaRows512x2_pair
+fmaRows512x2_single:
+	TESTQ R8, R8
+	JLE fmaRows512x2_done
+	MOVQ bias+64(FP), DX
+	TESTQ DX, DX
+	JEQ fmaRows512x2_zero1
+	VMOVUPD 0(DX), Z0
+	VMOVUPD.Z 64(DX), K1, Z1
+	JMP fmaRows512x2_go1
+fmaRows512x2_zero1:
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+fmaRows512x2_go1:
+	MOVLQSX (R9), CX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JLE fmaRows512x2_epi1
+fmaRows512x2_loop1:
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Z16
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 64(SI)(DX*1), Z16, K1, Z1
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x2_loop1
+fmaRows512x2_epi1:
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x2_st1
+	JGT fmaRows512x2_mk1
+	VMAXPD Z0, Z18, Z0
+	VMAXPD Z1, Z18, Z1
+	JMP fmaRows512x2_st1
+fmaRows512x2_mk1:
+	VMOVUPD 0(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z0, Z0, K2, Z0
+	VMOVUPD.Z 64(R15), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z1, Z1, K2, Z1
+fmaRows512x2_st1:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, K1, 64(DI)
+fmaRows512x2_done:
+	VZEROUPPER
+	RET
+
+// func fmaRows512x3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int, kmask int)
+TEXT ·fmaRows512x3(SB), NOSPLIT, $0-120
+	MOVQ m+0(FP), R8
+	MOVQ cnt+8(FP), R9
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R15
+	MOVQ kmask+112(FP), AX
+	KMOVB AX, K1
+	VXORPD Z18, Z18, Z18
+fmaRows512x3_pair:
+	CMPQ R8, $2
+	JLT fmaRows512x3_single
+	MOVQ R10, R13
+	ADDQ pstride+24(FP), R13
+	MOVQ R11, R14
+	ADDQ lda+40(FP), R14
+	MOVQ bias+64(FP), DX
+	TESTQ DX, DX
+	JEQ fmaRows512x3_zero2
+	VMOVUPD 0(DX), Z0
+	VMOVUPD 64(DX), Z1
+	VMOVUPD.Z 128(DX), K1, Z2
+	VMOVUPD 0(DX), Z8
+	VMOVUPD 64(DX), Z9
+	VMOVUPD.Z 128(DX), K1, Z10
+	JMP fmaRows512x3_go2
+fmaRows512x3_zero2:
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z8, Z8, Z8
+	VXORPD Z9, Z9, Z9
+	VXORPD Z10, Z10, Z10
+fmaRows512x3_go2:
+	MOVLQSX (R9), CX
+	MOVLQSX 4(R9), DX
+	CMPQ DX, CX
+	CMOVQLT DX, CX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JLE fmaRows512x3_restA
+fmaRows512x3_joint:
+	MOVLQSX (R10)(AX*4), DX
+	MOVLQSX (R13)(AX*4), BX
+	VBROADCASTSD (R11)(DX*8), Z16
+	VBROADCASTSD (R14)(BX*8), Z17
+	IMULQ R12, DX
+	IMULQ R12, BX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 0(SI)(BX*1), Z17, Z8
+	VFMADD231PD 64(SI)(DX*1), Z16, Z1
+	VFMADD231PD 64(SI)(BX*1), Z17, Z9
+	VFMADD231PD 128(SI)(DX*1), Z16, K1, Z2
+	VFMADD231PD 128(SI)(BX*1), Z17, K1, Z10
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x3_joint
+fmaRows512x3_restA:
+	MOVQ AX, BX
+	MOVLQSX (R9), CX
+	CMPQ AX, CX
+	JGE fmaRows512x3_restB
+fmaRows512x3_loopA:
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Z16
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 64(SI)(DX*1), Z16, Z1
+	VFMADD231PD 128(SI)(DX*1), Z16, K1, Z2
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x3_loopA
+fmaRows512x3_restB:
+	MOVQ BX, AX
+	MOVLQSX 4(R9), CX
+	CMPQ AX, CX
+	JGE fmaRows512x3_epi2
+fmaRows512x3_loopB:
+	MOVLQSX (R13)(AX*4), DX
+	VBROADCASTSD (R14)(DX*8), Z17
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z17, Z8
+	VFMADD231PD 64(SI)(DX*1), Z17, Z9
+	VFMADD231PD 128(SI)(DX*1), Z17, K1, Z10
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x3_loopB
+fmaRows512x3_epi2:
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x3_stA
+	JGT fmaRows512x3_mkA
+	VMAXPD Z0, Z18, Z0
+	VMAXPD Z1, Z18, Z1
+	VMAXPD Z2, Z18, Z2
+	JMP fmaRows512x3_stA
+fmaRows512x3_mkA:
+	VMOVUPD 0(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z0, Z0, K2, Z0
+	VMOVUPD 64(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z1, Z1, K2, Z1
+	VMOVUPD.Z 128(R15), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z2, Z2, K2, Z2
+fmaRows512x3_stA:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, K1, 128(DI)
+	MOVQ DI, DX
+	ADDQ ldc+80(FP), DX
+	MOVQ R15, BX
+	ADDQ ldm+104(FP), BX
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x3_stB
+	JGT fmaRows512x3_mkB
+	VMAXPD Z8, Z18, Z8
+	VMAXPD Z9, Z18, Z9
+	VMAXPD Z10, Z18, Z10
+	JMP fmaRows512x3_stB
+fmaRows512x3_mkB:
+	VMOVUPD 0(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z8, Z8, K2, Z8
+	VMOVUPD 64(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z9, Z9, K2, Z9
+	VMOVUPD.Z 128(BX), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z10, Z10, K2, Z10
+fmaRows512x3_stB:
+	VMOVUPD Z8, 0(DX)
+	VMOVUPD Z9, 64(DX)
+	VMOVUPD Z10, K1, 128(DX)
+	MOVQ DX, DI
+	ADDQ ldc+80(FP), DI
+	MOVQ BX, R15
+	ADDQ ldm+104(FP), R15
+	MOVQ R14, R11
+	ADDQ lda+40(FP), R11
+	MOVQ R13, R10
+	ADDQ pstride+24(FP), R10
+	ADDQ $8, R9
+	SUBQ $2, R8
+	JMP fmaRows512x3_pair
+fmaRows512x3_single:
+	TESTQ R8, R8
+	JLE fmaRows512x3_done
+	MOVQ bias+64(FP), DX
+	TESTQ DX, DX
+	JEQ fmaRows512x3_zero1
+	VMOVUPD 0(DX), Z0
+	VMOVUPD 64(DX), Z1
+	VMOVUPD.Z 128(DX), K1, Z2
+	JMP fmaRows512x3_go1
+fmaRows512x3_zero1:
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+fmaRows512x3_go1:
+	MOVLQSX (R9), CX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JLE fmaRows512x3_epi1
+fmaRows512x3_loop1:
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Z16
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 64(SI)(DX*1), Z16, Z1
+	VFMADD231PD 128(SI)(DX*1), Z16, K1, Z2
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x3_loop1
+fmaRows512x3_epi1:
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x3_st1
+	JGT fmaRows512x3_mk1
+	VMAXPD Z0, Z18, Z0
+	VMAXPD Z1, Z18, Z1
+	VMAXPD Z2, Z18, Z2
+	JMP fmaRows512x3_st1
+fmaRows512x3_mk1:
+	VMOVUPD 0(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z0, Z0, K2, Z0
+	VMOVUPD 64(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z1, Z1, K2, Z1
+	VMOVUPD.Z 128(R15), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z2, Z2, K2, Z2
+fmaRows512x3_st1:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, K1, 128(DI)
+fmaRows512x3_done:
+	VZEROUPPER
+	RET
+
+// func fmaRows512x4(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int, kmask int)
+TEXT ·fmaRows512x4(SB), NOSPLIT, $0-120
+	MOVQ m+0(FP), R8
+	MOVQ cnt+8(FP), R9
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R15
+	MOVQ kmask+112(FP), AX
+	KMOVB AX, K1
+	VXORPD Z18, Z18, Z18
+fmaRows512x4_pair:
+	CMPQ R8, $2
+	JLT fmaRows512x4_single
+	MOVQ R10, R13
+	ADDQ pstride+24(FP), R13
+	MOVQ R11, R14
+	ADDQ lda+40(FP), R14
+	MOVQ bias+64(FP), DX
+	TESTQ DX, DX
+	JEQ fmaRows512x4_zero2
+	VMOVUPD 0(DX), Z0
+	VMOVUPD 64(DX), Z1
+	VMOVUPD 128(DX), Z2
+	VMOVUPD.Z 192(DX), K1, Z3
+	VMOVUPD 0(DX), Z8
+	VMOVUPD 64(DX), Z9
+	VMOVUPD 128(DX), Z10
+	VMOVUPD.Z 192(DX), K1, Z11
+	JMP fmaRows512x4_go2
+fmaRows512x4_zero2:
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	VXORPD Z8, Z8, Z8
+	VXORPD Z9, Z9, Z9
+	VXORPD Z10, Z10, Z10
+	VXORPD Z11, Z11, Z11
+fmaRows512x4_go2:
+	MOVLQSX (R9), CX
+	MOVLQSX 4(R9), DX
+	CMPQ DX, CX
+	CMOVQLT DX, CX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JLE fmaRows512x4_restA
+fmaRows512x4_joint:
+	MOVLQSX (R10)(AX*4), DX
+	MOVLQSX (R13)(AX*4), BX
+	VBROADCASTSD (R11)(DX*8), Z16
+	VBROADCASTSD (R14)(BX*8), Z17
+	IMULQ R12, DX
+	IMULQ R12, BX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 0(SI)(BX*1), Z17, Z8
+	VFMADD231PD 64(SI)(DX*1), Z16, Z1
+	VFMADD231PD 64(SI)(BX*1), Z17, Z9
+	VFMADD231PD 128(SI)(DX*1), Z16, Z2
+	VFMADD231PD 128(SI)(BX*1), Z17, Z10
+	VFMADD231PD 192(SI)(DX*1), Z16, K1, Z3
+	VFMADD231PD 192(SI)(BX*1), Z17, K1, Z11
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x4_joint
+fmaRows512x4_restA:
+	MOVQ AX, BX
+	MOVLQSX (R9), CX
+	CMPQ AX, CX
+	JGE fmaRows512x4_restB
+fmaRows512x4_loopA:
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Z16
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 64(SI)(DX*1), Z16, Z1
+	VFMADD231PD 128(SI)(DX*1), Z16, Z2
+	VFMADD231PD 192(SI)(DX*1), Z16, K1, Z3
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x4_loopA
+fmaRows512x4_restB:
+	MOVQ BX, AX
+	MOVLQSX 4(R9), CX
+	CMPQ AX, CX
+	JGE fmaRows512x4_epi2
+fmaRows512x4_loopB:
+	MOVLQSX (R13)(AX*4), DX
+	VBROADCASTSD (R14)(DX*8), Z17
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z17, Z8
+	VFMADD231PD 64(SI)(DX*1), Z17, Z9
+	VFMADD231PD 128(SI)(DX*1), Z17, Z10
+	VFMADD231PD 192(SI)(DX*1), Z17, K1, Z11
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x4_loopB
+fmaRows512x4_epi2:
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x4_stA
+	JGT fmaRows512x4_mkA
+	VMAXPD Z0, Z18, Z0
+	VMAXPD Z1, Z18, Z1
+	VMAXPD Z2, Z18, Z2
+	VMAXPD Z3, Z18, Z3
+	JMP fmaRows512x4_stA
+fmaRows512x4_mkA:
+	VMOVUPD 0(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z0, Z0, K2, Z0
+	VMOVUPD 64(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z1, Z1, K2, Z1
+	VMOVUPD 128(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z2, Z2, K2, Z2
+	VMOVUPD.Z 192(R15), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z3, Z3, K2, Z3
+fmaRows512x4_stA:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, K1, 192(DI)
+	MOVQ DI, DX
+	ADDQ ldc+80(FP), DX
+	MOVQ R15, BX
+	ADDQ ldm+104(FP), BX
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x4_stB
+	JGT fmaRows512x4_mkB
+	VMAXPD Z8, Z18, Z8
+	VMAXPD Z9, Z18, Z9
+	VMAXPD Z10, Z18, Z10
+	VMAXPD Z11, Z18, Z11
+	JMP fmaRows512x4_stB
+fmaRows512x4_mkB:
+	VMOVUPD 0(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z8, Z8, K2, Z8
+	VMOVUPD 64(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z9, Z9, K2, Z9
+	VMOVUPD 128(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z10, Z10, K2, Z10
+	VMOVUPD.Z 192(BX), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z11, Z11, K2, Z11
+fmaRows512x4_stB:
+	VMOVUPD Z8, 0(DX)
+	VMOVUPD Z9, 64(DX)
+	VMOVUPD Z10, 128(DX)
+	VMOVUPD Z11, K1, 192(DX)
+	MOVQ DX, DI
+	ADDQ ldc+80(FP), DI
+	MOVQ BX, R15
+	ADDQ ldm+104(FP), R15
+	MOVQ R14, R11
+	ADDQ lda+40(FP), R11
+	MOVQ R13, R10
+	ADDQ pstride+24(FP), R10
+	ADDQ $8, R9
+	SUBQ $2, R8
+	JMP fmaRows512x4_pair
+fmaRows512x4_single:
+	TESTQ R8, R8
+	JLE fmaRows512x4_done
+	MOVQ bias+64(FP), DX
+	TESTQ DX, DX
+	JEQ fmaRows512x4_zero1
+	VMOVUPD 0(DX), Z0
+	VMOVUPD 64(DX), Z1
+	VMOVUPD 128(DX), Z2
+	VMOVUPD.Z 192(DX), K1, Z3
+	JMP fmaRows512x4_go1
+fmaRows512x4_zero1:
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+fmaRows512x4_go1:
+	MOVLQSX (R9), CX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JLE fmaRows512x4_epi1
+fmaRows512x4_loop1:
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Z16
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 64(SI)(DX*1), Z16, Z1
+	VFMADD231PD 128(SI)(DX*1), Z16, Z2
+	VFMADD231PD 192(SI)(DX*1), Z16, K1, Z3
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x4_loop1
+fmaRows512x4_epi1:
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x4_st1
+	JGT fmaRows512x4_mk1
+	VMAXPD Z0, Z18, Z0
+	VMAXPD Z1, Z18, Z1
+	VMAXPD Z2, Z18, Z2
+	VMAXPD Z3, Z18, Z3
+	JMP fmaRows512x4_st1
+fmaRows512x4_mk1:
+	VMOVUPD 0(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z0, Z0, K2, Z0
+	VMOVUPD 64(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z1, Z1, K2, Z1
+	VMOVUPD 128(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z2, Z2, K2, Z2
+	VMOVUPD.Z 192(R15), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z3, Z3, K2, Z3
+fmaRows512x4_st1:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, K1, 192(DI)
+fmaRows512x4_done:
+	VZEROUPPER
+	RET
+
+// func fmaRows512x5(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int, kmask int)
+TEXT ·fmaRows512x5(SB), NOSPLIT, $0-120
+	MOVQ m+0(FP), R8
+	MOVQ cnt+8(FP), R9
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R15
+	MOVQ kmask+112(FP), AX
+	KMOVB AX, K1
+	VXORPD Z18, Z18, Z18
+fmaRows512x5_pair:
+	CMPQ R8, $2
+	JLT fmaRows512x5_single
+	MOVQ R10, R13
+	ADDQ pstride+24(FP), R13
+	MOVQ R11, R14
+	ADDQ lda+40(FP), R14
+	MOVQ bias+64(FP), DX
+	TESTQ DX, DX
+	JEQ fmaRows512x5_zero2
+	VMOVUPD 0(DX), Z0
+	VMOVUPD 64(DX), Z1
+	VMOVUPD 128(DX), Z2
+	VMOVUPD 192(DX), Z3
+	VMOVUPD.Z 256(DX), K1, Z4
+	VMOVUPD 0(DX), Z8
+	VMOVUPD 64(DX), Z9
+	VMOVUPD 128(DX), Z10
+	VMOVUPD 192(DX), Z11
+	VMOVUPD.Z 256(DX), K1, Z12
+	JMP fmaRows512x5_go2
+fmaRows512x5_zero2:
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	VXORPD Z4, Z4, Z4
+	VXORPD Z8, Z8, Z8
+	VXORPD Z9, Z9, Z9
+	VXORPD Z10, Z10, Z10
+	VXORPD Z11, Z11, Z11
+	VXORPD Z12, Z12, Z12
+fmaRows512x5_go2:
+	MOVLQSX (R9), CX
+	MOVLQSX 4(R9), DX
+	CMPQ DX, CX
+	CMOVQLT DX, CX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JLE fmaRows512x5_restA
+fmaRows512x5_joint:
+	MOVLQSX (R10)(AX*4), DX
+	MOVLQSX (R13)(AX*4), BX
+	VBROADCASTSD (R11)(DX*8), Z16
+	VBROADCASTSD (R14)(BX*8), Z17
+	IMULQ R12, DX
+	IMULQ R12, BX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 0(SI)(BX*1), Z17, Z8
+	VFMADD231PD 64(SI)(DX*1), Z16, Z1
+	VFMADD231PD 64(SI)(BX*1), Z17, Z9
+	VFMADD231PD 128(SI)(DX*1), Z16, Z2
+	VFMADD231PD 128(SI)(BX*1), Z17, Z10
+	VFMADD231PD 192(SI)(DX*1), Z16, Z3
+	VFMADD231PD 192(SI)(BX*1), Z17, Z11
+	VFMADD231PD 256(SI)(DX*1), Z16, K1, Z4
+	VFMADD231PD 256(SI)(BX*1), Z17, K1, Z12
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x5_joint
+fmaRows512x5_restA:
+	MOVQ AX, BX
+	MOVLQSX (R9), CX
+	CMPQ AX, CX
+	JGE fmaRows512x5_restB
+fmaRows512x5_loopA:
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Z16
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 64(SI)(DX*1), Z16, Z1
+	VFMADD231PD 128(SI)(DX*1), Z16, Z2
+	VFMADD231PD 192(SI)(DX*1), Z16, Z3
+	VFMADD231PD 256(SI)(DX*1), Z16, K1, Z4
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x5_loopA
+fmaRows512x5_restB:
+	MOVQ BX, AX
+	MOVLQSX 4(R9), CX
+	CMPQ AX, CX
+	JGE fmaRows512x5_epi2
+fmaRows512x5_loopB:
+	MOVLQSX (R13)(AX*4), DX
+	VBROADCASTSD (R14)(DX*8), Z17
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z17, Z8
+	VFMADD231PD 64(SI)(DX*1), Z17, Z9
+	VFMADD231PD 128(SI)(DX*1), Z17, Z10
+	VFMADD231PD 192(SI)(DX*1), Z17, Z11
+	VFMADD231PD 256(SI)(DX*1), Z17, K1, Z12
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x5_loopB
+fmaRows512x5_epi2:
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x5_stA
+	JGT fmaRows512x5_mkA
+	VMAXPD Z0, Z18, Z0
+	VMAXPD Z1, Z18, Z1
+	VMAXPD Z2, Z18, Z2
+	VMAXPD Z3, Z18, Z3
+	VMAXPD Z4, Z18, Z4
+	JMP fmaRows512x5_stA
+fmaRows512x5_mkA:
+	VMOVUPD 0(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z0, Z0, K2, Z0
+	VMOVUPD 64(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z1, Z1, K2, Z1
+	VMOVUPD 128(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z2, Z2, K2, Z2
+	VMOVUPD 192(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z3, Z3, K2, Z3
+	VMOVUPD.Z 256(R15), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z4, Z4, K2, Z4
+fmaRows512x5_stA:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, K1, 256(DI)
+	MOVQ DI, DX
+	ADDQ ldc+80(FP), DX
+	MOVQ R15, BX
+	ADDQ ldm+104(FP), BX
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x5_stB
+	JGT fmaRows512x5_mkB
+	VMAXPD Z8, Z18, Z8
+	VMAXPD Z9, Z18, Z9
+	VMAXPD Z10, Z18, Z10
+	VMAXPD Z11, Z18, Z11
+	VMAXPD Z12, Z18, Z12
+	JMP fmaRows512x5_stB
+fmaRows512x5_mkB:
+	VMOVUPD 0(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z8, Z8, K2, Z8
+	VMOVUPD 64(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z9, Z9, K2, Z9
+	VMOVUPD 128(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z10, Z10, K2, Z10
+	VMOVUPD 192(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z11, Z11, K2, Z11
+	VMOVUPD.Z 256(BX), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z12, Z12, K2, Z12
+fmaRows512x5_stB:
+	VMOVUPD Z8, 0(DX)
+	VMOVUPD Z9, 64(DX)
+	VMOVUPD Z10, 128(DX)
+	VMOVUPD Z11, 192(DX)
+	VMOVUPD Z12, K1, 256(DX)
+	MOVQ DX, DI
+	ADDQ ldc+80(FP), DI
+	MOVQ BX, R15
+	ADDQ ldm+104(FP), R15
+	MOVQ R14, R11
+	ADDQ lda+40(FP), R11
+	MOVQ R13, R10
+	ADDQ pstride+24(FP), R10
+	ADDQ $8, R9
+	SUBQ $2, R8
+	JMP fmaRows512x5_pair
+fmaRows512x5_single:
+	TESTQ R8, R8
+	JLE fmaRows512x5_done
+	MOVQ bias+64(FP), DX
+	TESTQ DX, DX
+	JEQ fmaRows512x5_zero1
+	VMOVUPD 0(DX), Z0
+	VMOVUPD 64(DX), Z1
+	VMOVUPD 128(DX), Z2
+	VMOVUPD 192(DX), Z3
+	VMOVUPD.Z 256(DX), K1, Z4
+	JMP fmaRows512x5_go1
+fmaRows512x5_zero1:
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	VXORPD Z4, Z4, Z4
+fmaRows512x5_go1:
+	MOVLQSX (R9), CX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JLE fmaRows512x5_epi1
+fmaRows512x5_loop1:
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Z16
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 64(SI)(DX*1), Z16, Z1
+	VFMADD231PD 128(SI)(DX*1), Z16, Z2
+	VFMADD231PD 192(SI)(DX*1), Z16, Z3
+	VFMADD231PD 256(SI)(DX*1), Z16, K1, Z4
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x5_loop1
+fmaRows512x5_epi1:
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x5_st1
+	JGT fmaRows512x5_mk1
+	VMAXPD Z0, Z18, Z0
+	VMAXPD Z1, Z18, Z1
+	VMAXPD Z2, Z18, Z2
+	VMAXPD Z3, Z18, Z3
+	VMAXPD Z4, Z18, Z4
+	JMP fmaRows512x5_st1
+fmaRows512x5_mk1:
+	VMOVUPD 0(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z0, Z0, K2, Z0
+	VMOVUPD 64(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z1, Z1, K2, Z1
+	VMOVUPD 128(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z2, Z2, K2, Z2
+	VMOVUPD 192(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z3, Z3, K2, Z3
+	VMOVUPD.Z 256(R15), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z4, Z4, K2, Z4
+fmaRows512x5_st1:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, K1, 256(DI)
+fmaRows512x5_done:
+	VZEROUPPER
+	RET
+
+// func fmaRows512x6(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int, kmask int)
+TEXT ·fmaRows512x6(SB), NOSPLIT, $0-120
+	MOVQ m+0(FP), R8
+	MOVQ cnt+8(FP), R9
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R15
+	MOVQ kmask+112(FP), AX
+	KMOVB AX, K1
+	VXORPD Z18, Z18, Z18
+fmaRows512x6_pair:
+	CMPQ R8, $2
+	JLT fmaRows512x6_single
+	MOVQ R10, R13
+	ADDQ pstride+24(FP), R13
+	MOVQ R11, R14
+	ADDQ lda+40(FP), R14
+	MOVQ bias+64(FP), DX
+	TESTQ DX, DX
+	JEQ fmaRows512x6_zero2
+	VMOVUPD 0(DX), Z0
+	VMOVUPD 64(DX), Z1
+	VMOVUPD 128(DX), Z2
+	VMOVUPD 192(DX), Z3
+	VMOVUPD 256(DX), Z4
+	VMOVUPD.Z 320(DX), K1, Z5
+	VMOVUPD 0(DX), Z8
+	VMOVUPD 64(DX), Z9
+	VMOVUPD 128(DX), Z10
+	VMOVUPD 192(DX), Z11
+	VMOVUPD 256(DX), Z12
+	VMOVUPD.Z 320(DX), K1, Z13
+	JMP fmaRows512x6_go2
+fmaRows512x6_zero2:
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	VXORPD Z4, Z4, Z4
+	VXORPD Z5, Z5, Z5
+	VXORPD Z8, Z8, Z8
+	VXORPD Z9, Z9, Z9
+	VXORPD Z10, Z10, Z10
+	VXORPD Z11, Z11, Z11
+	VXORPD Z12, Z12, Z12
+	VXORPD Z13, Z13, Z13
+fmaRows512x6_go2:
+	MOVLQSX (R9), CX
+	MOVLQSX 4(R9), DX
+	CMPQ DX, CX
+	CMOVQLT DX, CX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JLE fmaRows512x6_restA
+fmaRows512x6_joint:
+	MOVLQSX (R10)(AX*4), DX
+	MOVLQSX (R13)(AX*4), BX
+	VBROADCASTSD (R11)(DX*8), Z16
+	VBROADCASTSD (R14)(BX*8), Z17
+	IMULQ R12, DX
+	IMULQ R12, BX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 0(SI)(BX*1), Z17, Z8
+	VFMADD231PD 64(SI)(DX*1), Z16, Z1
+	VFMADD231PD 64(SI)(BX*1), Z17, Z9
+	VFMADD231PD 128(SI)(DX*1), Z16, Z2
+	VFMADD231PD 128(SI)(BX*1), Z17, Z10
+	VFMADD231PD 192(SI)(DX*1), Z16, Z3
+	VFMADD231PD 192(SI)(BX*1), Z17, Z11
+	VFMADD231PD 256(SI)(DX*1), Z16, Z4
+	VFMADD231PD 256(SI)(BX*1), Z17, Z12
+	VFMADD231PD 320(SI)(DX*1), Z16, K1, Z5
+	VFMADD231PD 320(SI)(BX*1), Z17, K1, Z13
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x6_joint
+fmaRows512x6_restA:
+	MOVQ AX, BX
+	MOVLQSX (R9), CX
+	CMPQ AX, CX
+	JGE fmaRows512x6_restB
+fmaRows512x6_loopA:
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Z16
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 64(SI)(DX*1), Z16, Z1
+	VFMADD231PD 128(SI)(DX*1), Z16, Z2
+	VFMADD231PD 192(SI)(DX*1), Z16, Z3
+	VFMADD231PD 256(SI)(DX*1), Z16, Z4
+	VFMADD231PD 320(SI)(DX*1), Z16, K1, Z5
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x6_loopA
+fmaRows512x6_restB:
+	MOVQ BX, AX
+	MOVLQSX 4(R9), CX
+	CMPQ AX, CX
+	JGE fmaRows512x6_epi2
+fmaRows512x6_loopB:
+	MOVLQSX (R13)(AX*4), DX
+	VBROADCASTSD (R14)(DX*8), Z17
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z17, Z8
+	VFMADD231PD 64(SI)(DX*1), Z17, Z9
+	VFMADD231PD 128(SI)(DX*1), Z17, Z10
+	VFMADD231PD 192(SI)(DX*1), Z17, Z11
+	VFMADD231PD 256(SI)(DX*1), Z17, Z12
+	VFMADD231PD 320(SI)(DX*1), Z17, K1, Z13
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x6_loopB
+fmaRows512x6_epi2:
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x6_stA
+	JGT fmaRows512x6_mkA
+	VMAXPD Z0, Z18, Z0
+	VMAXPD Z1, Z18, Z1
+	VMAXPD Z2, Z18, Z2
+	VMAXPD Z3, Z18, Z3
+	VMAXPD Z4, Z18, Z4
+	VMAXPD Z5, Z18, Z5
+	JMP fmaRows512x6_stA
+fmaRows512x6_mkA:
+	VMOVUPD 0(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z0, Z0, K2, Z0
+	VMOVUPD 64(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z1, Z1, K2, Z1
+	VMOVUPD 128(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z2, Z2, K2, Z2
+	VMOVUPD 192(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z3, Z3, K2, Z3
+	VMOVUPD 256(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z4, Z4, K2, Z4
+	VMOVUPD.Z 320(R15), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z5, Z5, K2, Z5
+fmaRows512x6_stA:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, K1, 320(DI)
+	MOVQ DI, DX
+	ADDQ ldc+80(FP), DX
+	MOVQ R15, BX
+	ADDQ ldm+104(FP), BX
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x6_stB
+	JGT fmaRows512x6_mkB
+	VMAXPD Z8, Z18, Z8
+	VMAXPD Z9, Z18, Z9
+	VMAXPD Z10, Z18, Z10
+	VMAXPD Z11, Z18, Z11
+	VMAXPD Z12, Z18, Z12
+	VMAXPD Z13, Z18, Z13
+	JMP fmaRows512x6_stB
+fmaRows512x6_mkB:
+	VMOVUPD 0(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z8, Z8, K2, Z8
+	VMOVUPD 64(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z9, Z9, K2, Z9
+	VMOVUPD 128(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z10, Z10, K2, Z10
+	VMOVUPD 192(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z11, Z11, K2, Z11
+	VMOVUPD 256(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z12, Z12, K2, Z12
+	VMOVUPD.Z 320(BX), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z13, Z13, K2, Z13
+fmaRows512x6_stB:
+	VMOVUPD Z8, 0(DX)
+	VMOVUPD Z9, 64(DX)
+	VMOVUPD Z10, 128(DX)
+	VMOVUPD Z11, 192(DX)
+	VMOVUPD Z12, 256(DX)
+	VMOVUPD Z13, K1, 320(DX)
+	MOVQ DX, DI
+	ADDQ ldc+80(FP), DI
+	MOVQ BX, R15
+	ADDQ ldm+104(FP), R15
+	MOVQ R14, R11
+	ADDQ lda+40(FP), R11
+	MOVQ R13, R10
+	ADDQ pstride+24(FP), R10
+	ADDQ $8, R9
+	SUBQ $2, R8
+	JMP fmaRows512x6_pair
+fmaRows512x6_single:
+	TESTQ R8, R8
+	JLE fmaRows512x6_done
+	MOVQ bias+64(FP), DX
+	TESTQ DX, DX
+	JEQ fmaRows512x6_zero1
+	VMOVUPD 0(DX), Z0
+	VMOVUPD 64(DX), Z1
+	VMOVUPD 128(DX), Z2
+	VMOVUPD 192(DX), Z3
+	VMOVUPD 256(DX), Z4
+	VMOVUPD.Z 320(DX), K1, Z5
+	JMP fmaRows512x6_go1
+fmaRows512x6_zero1:
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	VXORPD Z4, Z4, Z4
+	VXORPD Z5, Z5, Z5
+fmaRows512x6_go1:
+	MOVLQSX (R9), CX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JLE fmaRows512x6_epi1
+fmaRows512x6_loop1:
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Z16
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 64(SI)(DX*1), Z16, Z1
+	VFMADD231PD 128(SI)(DX*1), Z16, Z2
+	VFMADD231PD 192(SI)(DX*1), Z16, Z3
+	VFMADD231PD 256(SI)(DX*1), Z16, Z4
+	VFMADD231PD 320(SI)(DX*1), Z16, K1, Z5
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x6_loop1
+fmaRows512x6_epi1:
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x6_st1
+	JGT fmaRows512x6_mk1
+	VMAXPD Z0, Z18, Z0
+	VMAXPD Z1, Z18, Z1
+	VMAXPD Z2, Z18, Z2
+	VMAXPD Z3, Z18, Z3
+	VMAXPD Z4, Z18, Z4
+	VMAXPD Z5, Z18, Z5
+	JMP fmaRows512x6_st1
+fmaRows512x6_mk1:
+	VMOVUPD 0(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z0, Z0, K2, Z0
+	VMOVUPD 64(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z1, Z1, K2, Z1
+	VMOVUPD 128(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z2, Z2, K2, Z2
+	VMOVUPD 192(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z3, Z3, K2, Z3
+	VMOVUPD 256(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z4, Z4, K2, Z4
+	VMOVUPD.Z 320(R15), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z5, Z5, K2, Z5
+fmaRows512x6_st1:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, K1, 320(DI)
+fmaRows512x6_done:
+	VZEROUPPER
+	RET
+
+// func fmaRows512x7(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int, kmask int)
+TEXT ·fmaRows512x7(SB), NOSPLIT, $0-120
+	MOVQ m+0(FP), R8
+	MOVQ cnt+8(FP), R9
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R15
+	MOVQ kmask+112(FP), AX
+	KMOVB AX, K1
+	VXORPD Z18, Z18, Z18
+fmaRows512x7_pair:
+	CMPQ R8, $2
+	JLT fmaRows512x7_single
+	MOVQ R10, R13
+	ADDQ pstride+24(FP), R13
+	MOVQ R11, R14
+	ADDQ lda+40(FP), R14
+	MOVQ bias+64(FP), DX
+	TESTQ DX, DX
+	JEQ fmaRows512x7_zero2
+	VMOVUPD 0(DX), Z0
+	VMOVUPD 64(DX), Z1
+	VMOVUPD 128(DX), Z2
+	VMOVUPD 192(DX), Z3
+	VMOVUPD 256(DX), Z4
+	VMOVUPD 320(DX), Z5
+	VMOVUPD.Z 384(DX), K1, Z6
+	VMOVUPD 0(DX), Z8
+	VMOVUPD 64(DX), Z9
+	VMOVUPD 128(DX), Z10
+	VMOVUPD 192(DX), Z11
+	VMOVUPD 256(DX), Z12
+	VMOVUPD 320(DX), Z13
+	VMOVUPD.Z 384(DX), K1, Z14
+	JMP fmaRows512x7_go2
+fmaRows512x7_zero2:
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	VXORPD Z4, Z4, Z4
+	VXORPD Z5, Z5, Z5
+	VXORPD Z6, Z6, Z6
+	VXORPD Z8, Z8, Z8
+	VXORPD Z9, Z9, Z9
+	VXORPD Z10, Z10, Z10
+	VXORPD Z11, Z11, Z11
+	VXORPD Z12, Z12, Z12
+	VXORPD Z13, Z13, Z13
+	VXORPD Z14, Z14, Z14
+fmaRows512x7_go2:
+	MOVLQSX (R9), CX
+	MOVLQSX 4(R9), DX
+	CMPQ DX, CX
+	CMOVQLT DX, CX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JLE fmaRows512x7_restA
+fmaRows512x7_joint:
+	MOVLQSX (R10)(AX*4), DX
+	MOVLQSX (R13)(AX*4), BX
+	VBROADCASTSD (R11)(DX*8), Z16
+	VBROADCASTSD (R14)(BX*8), Z17
+	IMULQ R12, DX
+	IMULQ R12, BX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 0(SI)(BX*1), Z17, Z8
+	VFMADD231PD 64(SI)(DX*1), Z16, Z1
+	VFMADD231PD 64(SI)(BX*1), Z17, Z9
+	VFMADD231PD 128(SI)(DX*1), Z16, Z2
+	VFMADD231PD 128(SI)(BX*1), Z17, Z10
+	VFMADD231PD 192(SI)(DX*1), Z16, Z3
+	VFMADD231PD 192(SI)(BX*1), Z17, Z11
+	VFMADD231PD 256(SI)(DX*1), Z16, Z4
+	VFMADD231PD 256(SI)(BX*1), Z17, Z12
+	VFMADD231PD 320(SI)(DX*1), Z16, Z5
+	VFMADD231PD 320(SI)(BX*1), Z17, Z13
+	VFMADD231PD 384(SI)(DX*1), Z16, K1, Z6
+	VFMADD231PD 384(SI)(BX*1), Z17, K1, Z14
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x7_joint
+fmaRows512x7_restA:
+	MOVQ AX, BX
+	MOVLQSX (R9), CX
+	CMPQ AX, CX
+	JGE fmaRows512x7_restB
+fmaRows512x7_loopA:
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Z16
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 64(SI)(DX*1), Z16, Z1
+	VFMADD231PD 128(SI)(DX*1), Z16, Z2
+	VFMADD231PD 192(SI)(DX*1), Z16, Z3
+	VFMADD231PD 256(SI)(DX*1), Z16, Z4
+	VFMADD231PD 320(SI)(DX*1), Z16, Z5
+	VFMADD231PD 384(SI)(DX*1), Z16, K1, Z6
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x7_loopA
+fmaRows512x7_restB:
+	MOVQ BX, AX
+	MOVLQSX 4(R9), CX
+	CMPQ AX, CX
+	JGE fmaRows512x7_epi2
+fmaRows512x7_loopB:
+	MOVLQSX (R13)(AX*4), DX
+	VBROADCASTSD (R14)(DX*8), Z17
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z17, Z8
+	VFMADD231PD 64(SI)(DX*1), Z17, Z9
+	VFMADD231PD 128(SI)(DX*1), Z17, Z10
+	VFMADD231PD 192(SI)(DX*1), Z17, Z11
+	VFMADD231PD 256(SI)(DX*1), Z17, Z12
+	VFMADD231PD 320(SI)(DX*1), Z17, Z13
+	VFMADD231PD 384(SI)(DX*1), Z17, K1, Z14
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x7_loopB
+fmaRows512x7_epi2:
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x7_stA
+	JGT fmaRows512x7_mkA
+	VMAXPD Z0, Z18, Z0
+	VMAXPD Z1, Z18, Z1
+	VMAXPD Z2, Z18, Z2
+	VMAXPD Z3, Z18, Z3
+	VMAXPD Z4, Z18, Z4
+	VMAXPD Z5, Z18, Z5
+	VMAXPD Z6, Z18, Z6
+	JMP fmaRows512x7_stA
+fmaRows512x7_mkA:
+	VMOVUPD 0(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z0, Z0, K2, Z0
+	VMOVUPD 64(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z1, Z1, K2, Z1
+	VMOVUPD 128(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z2, Z2, K2, Z2
+	VMOVUPD 192(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z3, Z3, K2, Z3
+	VMOVUPD 256(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z4, Z4, K2, Z4
+	VMOVUPD 320(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z5, Z5, K2, Z5
+	VMOVUPD.Z 384(R15), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z6, Z6, K2, Z6
+fmaRows512x7_stA:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, K1, 384(DI)
+	MOVQ DI, DX
+	ADDQ ldc+80(FP), DX
+	MOVQ R15, BX
+	ADDQ ldm+104(FP), BX
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x7_stB
+	JGT fmaRows512x7_mkB
+	VMAXPD Z8, Z18, Z8
+	VMAXPD Z9, Z18, Z9
+	VMAXPD Z10, Z18, Z10
+	VMAXPD Z11, Z18, Z11
+	VMAXPD Z12, Z18, Z12
+	VMAXPD Z13, Z18, Z13
+	VMAXPD Z14, Z18, Z14
+	JMP fmaRows512x7_stB
+fmaRows512x7_mkB:
+	VMOVUPD 0(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z8, Z8, K2, Z8
+	VMOVUPD 64(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z9, Z9, K2, Z9
+	VMOVUPD 128(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z10, Z10, K2, Z10
+	VMOVUPD 192(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z11, Z11, K2, Z11
+	VMOVUPD 256(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z12, Z12, K2, Z12
+	VMOVUPD 320(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z13, Z13, K2, Z13
+	VMOVUPD.Z 384(BX), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z14, Z14, K2, Z14
+fmaRows512x7_stB:
+	VMOVUPD Z8, 0(DX)
+	VMOVUPD Z9, 64(DX)
+	VMOVUPD Z10, 128(DX)
+	VMOVUPD Z11, 192(DX)
+	VMOVUPD Z12, 256(DX)
+	VMOVUPD Z13, 320(DX)
+	VMOVUPD Z14, K1, 384(DX)
+	MOVQ DX, DI
+	ADDQ ldc+80(FP), DI
+	MOVQ BX, R15
+	ADDQ ldm+104(FP), R15
+	MOVQ R14, R11
+	ADDQ lda+40(FP), R11
+	MOVQ R13, R10
+	ADDQ pstride+24(FP), R10
+	ADDQ $8, R9
+	SUBQ $2, R8
+	JMP fmaRows512x7_pair
+fmaRows512x7_single:
+	TESTQ R8, R8
+	JLE fmaRows512x7_done
+	MOVQ bias+64(FP), DX
+	TESTQ DX, DX
+	JEQ fmaRows512x7_zero1
+	VMOVUPD 0(DX), Z0
+	VMOVUPD 64(DX), Z1
+	VMOVUPD 128(DX), Z2
+	VMOVUPD 192(DX), Z3
+	VMOVUPD 256(DX), Z4
+	VMOVUPD 320(DX), Z5
+	VMOVUPD.Z 384(DX), K1, Z6
+	JMP fmaRows512x7_go1
+fmaRows512x7_zero1:
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	VXORPD Z4, Z4, Z4
+	VXORPD Z5, Z5, Z5
+	VXORPD Z6, Z6, Z6
+fmaRows512x7_go1:
+	MOVLQSX (R9), CX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JLE fmaRows512x7_epi1
+fmaRows512x7_loop1:
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Z16
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 64(SI)(DX*1), Z16, Z1
+	VFMADD231PD 128(SI)(DX*1), Z16, Z2
+	VFMADD231PD 192(SI)(DX*1), Z16, Z3
+	VFMADD231PD 256(SI)(DX*1), Z16, Z4
+	VFMADD231PD 320(SI)(DX*1), Z16, Z5
+	VFMADD231PD 384(SI)(DX*1), Z16, K1, Z6
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x7_loop1
+fmaRows512x7_epi1:
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x7_st1
+	JGT fmaRows512x7_mk1
+	VMAXPD Z0, Z18, Z0
+	VMAXPD Z1, Z18, Z1
+	VMAXPD Z2, Z18, Z2
+	VMAXPD Z3, Z18, Z3
+	VMAXPD Z4, Z18, Z4
+	VMAXPD Z5, Z18, Z5
+	VMAXPD Z6, Z18, Z6
+	JMP fmaRows512x7_st1
+fmaRows512x7_mk1:
+	VMOVUPD 0(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z0, Z0, K2, Z0
+	VMOVUPD 64(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z1, Z1, K2, Z1
+	VMOVUPD 128(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z2, Z2, K2, Z2
+	VMOVUPD 192(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z3, Z3, K2, Z3
+	VMOVUPD 256(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z4, Z4, K2, Z4
+	VMOVUPD 320(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z5, Z5, K2, Z5
+	VMOVUPD.Z 384(R15), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z6, Z6, K2, Z6
+fmaRows512x7_st1:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, K1, 384(DI)
+fmaRows512x7_done:
+	VZEROUPPER
+	RET
+
+// func fmaRows512x8(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int, kmask int)
+TEXT ·fmaRows512x8(SB), NOSPLIT, $0-120
+	MOVQ m+0(FP), R8
+	MOVQ cnt+8(FP), R9
+	MOVQ idx+16(FP), R10
+	MOVQ a+32(FP), R11
+	MOVQ b+48(FP), SI
+	MOVQ ldb+56(FP), R12
+	MOVQ c+72(FP), DI
+	MOVQ msk+96(FP), R15
+	MOVQ kmask+112(FP), AX
+	KMOVB AX, K1
+	VXORPD Z18, Z18, Z18
+fmaRows512x8_pair:
+	CMPQ R8, $2
+	JLT fmaRows512x8_single
+	MOVQ R10, R13
+	ADDQ pstride+24(FP), R13
+	MOVQ R11, R14
+	ADDQ lda+40(FP), R14
+	MOVQ bias+64(FP), DX
+	TESTQ DX, DX
+	JEQ fmaRows512x8_zero2
+	VMOVUPD 0(DX), Z0
+	VMOVUPD 64(DX), Z1
+	VMOVUPD 128(DX), Z2
+	VMOVUPD 192(DX), Z3
+	VMOVUPD 256(DX), Z4
+	VMOVUPD 320(DX), Z5
+	VMOVUPD 384(DX), Z6
+	VMOVUPD.Z 448(DX), K1, Z7
+	VMOVUPD 0(DX), Z8
+	VMOVUPD 64(DX), Z9
+	VMOVUPD 128(DX), Z10
+	VMOVUPD 192(DX), Z11
+	VMOVUPD 256(DX), Z12
+	VMOVUPD 320(DX), Z13
+	VMOVUPD 384(DX), Z14
+	VMOVUPD.Z 448(DX), K1, Z15
+	JMP fmaRows512x8_go2
+fmaRows512x8_zero2:
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	VXORPD Z4, Z4, Z4
+	VXORPD Z5, Z5, Z5
+	VXORPD Z6, Z6, Z6
+	VXORPD Z7, Z7, Z7
+	VXORPD Z8, Z8, Z8
+	VXORPD Z9, Z9, Z9
+	VXORPD Z10, Z10, Z10
+	VXORPD Z11, Z11, Z11
+	VXORPD Z12, Z12, Z12
+	VXORPD Z13, Z13, Z13
+	VXORPD Z14, Z14, Z14
+	VXORPD Z15, Z15, Z15
+fmaRows512x8_go2:
+	MOVLQSX (R9), CX
+	MOVLQSX 4(R9), DX
+	CMPQ DX, CX
+	CMOVQLT DX, CX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JLE fmaRows512x8_restA
+fmaRows512x8_joint:
+	MOVLQSX (R10)(AX*4), DX
+	MOVLQSX (R13)(AX*4), BX
+	VBROADCASTSD (R11)(DX*8), Z16
+	VBROADCASTSD (R14)(BX*8), Z17
+	IMULQ R12, DX
+	IMULQ R12, BX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 0(SI)(BX*1), Z17, Z8
+	VFMADD231PD 64(SI)(DX*1), Z16, Z1
+	VFMADD231PD 64(SI)(BX*1), Z17, Z9
+	VFMADD231PD 128(SI)(DX*1), Z16, Z2
+	VFMADD231PD 128(SI)(BX*1), Z17, Z10
+	VFMADD231PD 192(SI)(DX*1), Z16, Z3
+	VFMADD231PD 192(SI)(BX*1), Z17, Z11
+	VFMADD231PD 256(SI)(DX*1), Z16, Z4
+	VFMADD231PD 256(SI)(BX*1), Z17, Z12
+	VFMADD231PD 320(SI)(DX*1), Z16, Z5
+	VFMADD231PD 320(SI)(BX*1), Z17, Z13
+	VFMADD231PD 384(SI)(DX*1), Z16, Z6
+	VFMADD231PD 384(SI)(BX*1), Z17, Z14
+	VFMADD231PD 448(SI)(DX*1), Z16, K1, Z7
+	VFMADD231PD 448(SI)(BX*1), Z17, K1, Z15
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x8_joint
+fmaRows512x8_restA:
+	MOVQ AX, BX
+	MOVLQSX (R9), CX
+	CMPQ AX, CX
+	JGE fmaRows512x8_restB
+fmaRows512x8_loopA:
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Z16
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 64(SI)(DX*1), Z16, Z1
+	VFMADD231PD 128(SI)(DX*1), Z16, Z2
+	VFMADD231PD 192(SI)(DX*1), Z16, Z3
+	VFMADD231PD 256(SI)(DX*1), Z16, Z4
+	VFMADD231PD 320(SI)(DX*1), Z16, Z5
+	VFMADD231PD 384(SI)(DX*1), Z16, Z6
+	VFMADD231PD 448(SI)(DX*1), Z16, K1, Z7
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x8_loopA
+fmaRows512x8_restB:
+	MOVQ BX, AX
+	MOVLQSX 4(R9), CX
+	CMPQ AX, CX
+	JGE fmaRows512x8_epi2
+fmaRows512x8_loopB:
+	MOVLQSX (R13)(AX*4), DX
+	VBROADCASTSD (R14)(DX*8), Z17
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z17, Z8
+	VFMADD231PD 64(SI)(DX*1), Z17, Z9
+	VFMADD231PD 128(SI)(DX*1), Z17, Z10
+	VFMADD231PD 192(SI)(DX*1), Z17, Z11
+	VFMADD231PD 256(SI)(DX*1), Z17, Z12
+	VFMADD231PD 320(SI)(DX*1), Z17, Z13
+	VFMADD231PD 384(SI)(DX*1), Z17, Z14
+	VFMADD231PD 448(SI)(DX*1), Z17, K1, Z15
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x8_loopB
+fmaRows512x8_epi2:
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x8_stA
+	JGT fmaRows512x8_mkA
+	VMAXPD Z0, Z18, Z0
+	VMAXPD Z1, Z18, Z1
+	VMAXPD Z2, Z18, Z2
+	VMAXPD Z3, Z18, Z3
+	VMAXPD Z4, Z18, Z4
+	VMAXPD Z5, Z18, Z5
+	VMAXPD Z6, Z18, Z6
+	VMAXPD Z7, Z18, Z7
+	JMP fmaRows512x8_stA
+fmaRows512x8_mkA:
+	VMOVUPD 0(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z0, Z0, K2, Z0
+	VMOVUPD 64(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z1, Z1, K2, Z1
+	VMOVUPD 128(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z2, Z2, K2, Z2
+	VMOVUPD 192(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z3, Z3, K2, Z3
+	VMOVUPD 256(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z4, Z4, K2, Z4
+	VMOVUPD 320(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z5, Z5, K2, Z5
+	VMOVUPD 384(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z6, Z6, K2, Z6
+	VMOVUPD.Z 448(R15), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z7, Z7, K2, Z7
+fmaRows512x8_stA:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, K1, 448(DI)
+	MOVQ DI, DX
+	ADDQ ldc+80(FP), DX
+	MOVQ R15, BX
+	ADDQ ldm+104(FP), BX
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x8_stB
+	JGT fmaRows512x8_mkB
+	VMAXPD Z8, Z18, Z8
+	VMAXPD Z9, Z18, Z9
+	VMAXPD Z10, Z18, Z10
+	VMAXPD Z11, Z18, Z11
+	VMAXPD Z12, Z18, Z12
+	VMAXPD Z13, Z18, Z13
+	VMAXPD Z14, Z18, Z14
+	VMAXPD Z15, Z18, Z15
+	JMP fmaRows512x8_stB
+fmaRows512x8_mkB:
+	VMOVUPD 0(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z8, Z8, K2, Z8
+	VMOVUPD 64(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z9, Z9, K2, Z9
+	VMOVUPD 128(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z10, Z10, K2, Z10
+	VMOVUPD 192(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z11, Z11, K2, Z11
+	VMOVUPD 256(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z12, Z12, K2, Z12
+	VMOVUPD 320(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z13, Z13, K2, Z13
+	VMOVUPD 384(BX), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z14, Z14, K2, Z14
+	VMOVUPD.Z 448(BX), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z15, Z15, K2, Z15
+fmaRows512x8_stB:
+	VMOVUPD Z8, 0(DX)
+	VMOVUPD Z9, 64(DX)
+	VMOVUPD Z10, 128(DX)
+	VMOVUPD Z11, 192(DX)
+	VMOVUPD Z12, 256(DX)
+	VMOVUPD Z13, 320(DX)
+	VMOVUPD Z14, 384(DX)
+	VMOVUPD Z15, K1, 448(DX)
+	MOVQ DX, DI
+	ADDQ ldc+80(FP), DI
+	MOVQ BX, R15
+	ADDQ ldm+104(FP), R15
+	MOVQ R14, R11
+	ADDQ lda+40(FP), R11
+	MOVQ R13, R10
+	ADDQ pstride+24(FP), R10
+	ADDQ $8, R9
+	SUBQ $2, R8
+	JMP fmaRows512x8_pair
+fmaRows512x8_single:
+	TESTQ R8, R8
+	JLE fmaRows512x8_done
+	MOVQ bias+64(FP), DX
+	TESTQ DX, DX
+	JEQ fmaRows512x8_zero1
+	VMOVUPD 0(DX), Z0
+	VMOVUPD 64(DX), Z1
+	VMOVUPD 128(DX), Z2
+	VMOVUPD 192(DX), Z3
+	VMOVUPD 256(DX), Z4
+	VMOVUPD 320(DX), Z5
+	VMOVUPD 384(DX), Z6
+	VMOVUPD.Z 448(DX), K1, Z7
+	JMP fmaRows512x8_go1
+fmaRows512x8_zero1:
+	VXORPD Z0, Z0, Z0
+	VXORPD Z1, Z1, Z1
+	VXORPD Z2, Z2, Z2
+	VXORPD Z3, Z3, Z3
+	VXORPD Z4, Z4, Z4
+	VXORPD Z5, Z5, Z5
+	VXORPD Z6, Z6, Z6
+	VXORPD Z7, Z7, Z7
+fmaRows512x8_go1:
+	MOVLQSX (R9), CX
+	XORQ AX, AX
+	TESTQ CX, CX
+	JLE fmaRows512x8_epi1
+fmaRows512x8_loop1:
+	MOVLQSX (R10)(AX*4), DX
+	VBROADCASTSD (R11)(DX*8), Z16
+	IMULQ R12, DX
+	VFMADD231PD 0(SI)(DX*1), Z16, Z0
+	VFMADD231PD 64(SI)(DX*1), Z16, Z1
+	VFMADD231PD 128(SI)(DX*1), Z16, Z2
+	VFMADD231PD 192(SI)(DX*1), Z16, Z3
+	VFMADD231PD 256(SI)(DX*1), Z16, Z4
+	VFMADD231PD 320(SI)(DX*1), Z16, Z5
+	VFMADD231PD 384(SI)(DX*1), Z16, Z6
+	VFMADD231PD 448(SI)(DX*1), Z16, K1, Z7
+	INCQ AX
+	CMPQ AX, CX
+	JLT fmaRows512x8_loop1
+fmaRows512x8_epi1:
+	CMPQ mode+88(FP), $1
+	JLT fmaRows512x8_st1
+	JGT fmaRows512x8_mk1
+	VMAXPD Z0, Z18, Z0
+	VMAXPD Z1, Z18, Z1
+	VMAXPD Z2, Z18, Z2
+	VMAXPD Z3, Z18, Z3
+	VMAXPD Z4, Z18, Z4
+	VMAXPD Z5, Z18, Z5
+	VMAXPD Z6, Z18, Z6
+	VMAXPD Z7, Z18, Z7
+	JMP fmaRows512x8_st1
+fmaRows512x8_mk1:
+	VMOVUPD 0(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z0, Z0, K2, Z0
+	VMOVUPD 64(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z1, Z1, K2, Z1
+	VMOVUPD 128(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z2, Z2, K2, Z2
+	VMOVUPD 192(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z3, Z3, K2, Z3
+	VMOVUPD 256(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z4, Z4, K2, Z4
+	VMOVUPD 320(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z5, Z5, K2, Z5
+	VMOVUPD 384(R15), Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z6, Z6, K2, Z6
+	VMOVUPD.Z 448(R15), K1, Z19
+	VCMPPD $0x12, Z18, Z19, K2
+	VXORPD Z7, Z7, K2, Z7
+fmaRows512x8_st1:
+	VMOVUPD Z0, 0(DI)
+	VMOVUPD Z1, 64(DI)
+	VMOVUPD Z2, 128(DI)
+	VMOVUPD Z3, 192(DI)
+	VMOVUPD Z4, 256(DI)
+	VMOVUPD Z5, 320(DI)
+	VMOVUPD Z6, 384(DI)
+	VMOVUPD Z7, K1, 448(DI)
+fmaRows512x8_done:
 	VZEROUPPER
 	RET

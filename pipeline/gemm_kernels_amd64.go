@@ -5,366 +5,231 @@
 package pipeline
 
 //go:noescape
-func fmaRows0_1(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows0_1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaScatter0_1(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows0_2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaRows0_2(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows0_3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaScatter0_2(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows1_0(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaRows0_3(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows1_1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaScatter0_3(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows1_2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaRows1_0(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows1_3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaScatter1_0(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows2_0(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaRows1_1(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows2_1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaScatter1_1(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows2_2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaRows1_2(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows2_3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaScatter1_2(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows3_0(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaRows1_3(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows3_1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaScatter1_3(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows3_2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaRows2_0(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows3_3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaScatter2_0(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows4_0(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaRows2_1(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows4_1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaScatter2_1(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows4_2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaRows2_2(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows4_3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaScatter2_2(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows5_0(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaRows2_3(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows5_1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaScatter2_3(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows5_2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaRows3_0(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows5_3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaScatter3_0(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows6_0(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaRows3_1(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows6_1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaScatter3_1(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows6_2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaRows3_2(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows6_3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaScatter3_2(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows7_0(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaRows3_3(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows7_1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaScatter3_3(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows7_2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaRows4_0(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows7_3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaScatter4_0(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows8_0(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaRows4_1(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows8_1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaScatter4_1(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows8_2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaRows4_2(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows8_3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
 
 //go:noescape
-func fmaScatter4_2(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows512x1(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int, kmask int)
 
 //go:noescape
-func fmaRows4_3(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows512x2(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int, kmask int)
 
 //go:noescape
-func fmaScatter4_3(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows512x3(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int, kmask int)
 
 //go:noescape
-func fmaRows5_0(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows512x4(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int, kmask int)
 
 //go:noescape
-func fmaScatter5_0(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows512x5(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int, kmask int)
 
 //go:noescape
-func fmaRows5_1(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows512x6(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int, kmask int)
 
 //go:noescape
-func fmaScatter5_1(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
+func fmaRows512x7(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int, kmask int)
 
 //go:noescape
-func fmaRows5_2(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
+func fmaRows512x8(m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int, kmask int)
 
-//go:noescape
-func fmaScatter5_2(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-
-//go:noescape
-func fmaRows5_3(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-
-//go:noescape
-func fmaScatter5_3(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-
-//go:noescape
-func fmaRows6_0(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-
-//go:noescape
-func fmaScatter6_0(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-
-//go:noescape
-func fmaRows6_1(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-
-//go:noescape
-func fmaScatter6_1(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-
-//go:noescape
-func fmaRows6_2(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-
-//go:noescape
-func fmaScatter6_2(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-
-//go:noescape
-func fmaRows6_3(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-
-//go:noescape
-func fmaScatter6_3(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-
-//go:noescape
-func fmaRows7_0(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-
-//go:noescape
-func fmaScatter7_0(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-
-//go:noescape
-func fmaRows7_1(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-
-//go:noescape
-func fmaScatter7_1(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-
-//go:noescape
-func fmaRows7_2(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-
-//go:noescape
-func fmaScatter7_2(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-
-//go:noescape
-func fmaRows7_3(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-
-//go:noescape
-func fmaScatter7_3(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-
-//go:noescape
-func fmaRows8_0(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-
-//go:noescape
-func fmaScatter8_0(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-
-//go:noescape
-func fmaRows8_1(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-
-//go:noescape
-func fmaScatter8_1(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-
-//go:noescape
-func fmaRows8_2(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-
-//go:noescape
-func fmaScatter8_2(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-
-//go:noescape
-func fmaRows8_3(m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int)
-
-//go:noescape
-func fmaScatter8_3(m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64)
-
-// fmaRowsAVX2 runs the rows kernel for a chunk of nv vectors and tail columns.
-func fmaRowsAVX2(nv, tail, m int, cnt *int32, off *int64, val *float64, pstride int, b *float64, c *float64, ldc int, mode int, msk *float64, ldm int) {
-	switch nv*4 + tail {
+// fmaRowsAVX512 runs the AVX-512 rows kernel for a chunk of nz vectors of 8, the last one masked by kmask.
+func fmaRowsAVX512(nz int, m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int, kmask int) {
+	switch nz {
 	case 1:
-		fmaRows0_1(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
+		fmaRows512x1(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm, kmask)
 	case 2:
-		fmaRows0_2(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
+		fmaRows512x2(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm, kmask)
 	case 3:
-		fmaRows0_3(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
+		fmaRows512x3(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm, kmask)
 	case 4:
-		fmaRows1_0(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
+		fmaRows512x4(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm, kmask)
 	case 5:
-		fmaRows1_1(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
+		fmaRows512x5(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm, kmask)
 	case 6:
-		fmaRows1_2(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
+		fmaRows512x6(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm, kmask)
 	case 7:
-		fmaRows1_3(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
+		fmaRows512x7(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm, kmask)
 	case 8:
-		fmaRows2_0(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 9:
-		fmaRows2_1(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 10:
-		fmaRows2_2(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 11:
-		fmaRows2_3(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 12:
-		fmaRows3_0(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 13:
-		fmaRows3_1(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 14:
-		fmaRows3_2(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 15:
-		fmaRows3_3(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 16:
-		fmaRows4_0(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 17:
-		fmaRows4_1(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 18:
-		fmaRows4_2(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 19:
-		fmaRows4_3(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 20:
-		fmaRows5_0(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 21:
-		fmaRows5_1(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 22:
-		fmaRows5_2(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 23:
-		fmaRows5_3(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 24:
-		fmaRows6_0(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 25:
-		fmaRows6_1(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 26:
-		fmaRows6_2(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 27:
-		fmaRows6_3(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 28:
-		fmaRows7_0(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 29:
-		fmaRows7_1(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 30:
-		fmaRows7_2(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 31:
-		fmaRows7_3(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 32:
-		fmaRows8_0(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 33:
-		fmaRows8_1(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 34:
-		fmaRows8_2(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
-	case 35:
-		fmaRows8_3(m, cnt, off, val, pstride, b, c, ldc, mode, msk, ldm)
+		fmaRows512x8(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm, kmask)
 	default:
 		panic("pipeline: bad kernel width")
 	}
 }
 
-// fmaScatterAVX2 runs the scatter kernel for a chunk of nv vectors and tail columns.
-func fmaScatterAVX2(nv, tail, m int, cnt *int32, off *int64, val *float64, pstride int, d *float64, ldd int, c *float64) {
+// fmaRowsAVX2 runs the rows kernel for a chunk of nv vectors and tail columns.
+func fmaRowsAVX2(nv, tail int, m int, cnt *int32, idx *int32, pstride int, a *float64, lda int, b *float64, ldb int, bias *float64, c *float64, ldc int, mode int, msk *float64, ldm int) {
 	switch nv*4 + tail {
 	case 1:
-		fmaScatter0_1(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows0_1(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 2:
-		fmaScatter0_2(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows0_2(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 3:
-		fmaScatter0_3(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows0_3(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 4:
-		fmaScatter1_0(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows1_0(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 5:
-		fmaScatter1_1(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows1_1(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 6:
-		fmaScatter1_2(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows1_2(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 7:
-		fmaScatter1_3(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows1_3(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 8:
-		fmaScatter2_0(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows2_0(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 9:
-		fmaScatter2_1(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows2_1(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 10:
-		fmaScatter2_2(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows2_2(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 11:
-		fmaScatter2_3(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows2_3(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 12:
-		fmaScatter3_0(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows3_0(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 13:
-		fmaScatter3_1(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows3_1(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 14:
-		fmaScatter3_2(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows3_2(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 15:
-		fmaScatter3_3(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows3_3(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 16:
-		fmaScatter4_0(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows4_0(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 17:
-		fmaScatter4_1(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows4_1(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 18:
-		fmaScatter4_2(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows4_2(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 19:
-		fmaScatter4_3(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows4_3(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 20:
-		fmaScatter5_0(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows5_0(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 21:
-		fmaScatter5_1(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows5_1(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 22:
-		fmaScatter5_2(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows5_2(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 23:
-		fmaScatter5_3(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows5_3(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 24:
-		fmaScatter6_0(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows6_0(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 25:
-		fmaScatter6_1(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows6_1(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 26:
-		fmaScatter6_2(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows6_2(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 27:
-		fmaScatter6_3(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows6_3(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 28:
-		fmaScatter7_0(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows7_0(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 29:
-		fmaScatter7_1(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows7_1(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 30:
-		fmaScatter7_2(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows7_2(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 31:
-		fmaScatter7_3(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows7_3(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 32:
-		fmaScatter8_0(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows8_0(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 33:
-		fmaScatter8_1(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows8_1(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 34:
-		fmaScatter8_2(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows8_2(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	case 35:
-		fmaScatter8_3(m, cnt, off, val, pstride, d, ldd, c)
+		fmaRows8_3(m, cnt, idx, pstride, a, lda, b, ldb, bias, c, ldc, mode, msk, ldm)
 	default:
 		panic("pipeline: bad kernel width")
 	}

@@ -2,17 +2,19 @@
 
 package pipeline
 
-// haveAVX2 is false: off amd64 (or with the noasm tag) the pure-Go kernels run.
-func haveAVX2() bool { return false }
+import "gonum.org/v1/gonum/blas/blas64"
 
-func fmaRowsAsm(p *packed, b []float64, n int, c []float64, ldc int, mode int, msk []float64, ldm int) {
-	fmaRowsGo(p, b, n, c, ldc, mode, msk, ldm)
+// bestKernel is the pure-Go one off amd64 or with the noasm tag.
+func bestKernel() kernel { return kernGo }
+
+func fmaRowsAsm(kern kernel, p *packed, a blas64.General, b []float64, ldb int, bias []float64, n int, c []float64, ldc int, mode int, msk []float64, ldm int) {
+	fmaRowsGo(p, a, b, ldb, bias, n, c, ldc, mode, msk, ldm)
 }
 
-func fmaScatterAsm(p *packed, d []float64, ldd, n int, c []float64) {
-	fmaScatterGo(p, d, ldd, n, c)
-}
-
-func packRowsAsm(m int, a *float64, lda int, k int, cnt *int32, off *int64, val *float64, pstride int, step int64, bias int) {
+func packRowsAsm(m int, a *float64, lda int, k int, cnt *int32, idx *int32, pstride int) {
 	panic("pipeline: no assembly packer")
+}
+
+func transposeAsm(a *float64, lda int, rb int, cb int, t *float64, ldt int) {
+	panic("pipeline: no assembly transpose")
 }

@@ -26,54 +26,52 @@ func randSparse(rng *rand.Rand, r, c int, zero float64) blas64.General {
 }
 
 // TestKernelsMatchGo checks that the assembly kernels give exactly the bits
-// of the pure-Go ones, for every chunk width and epilogue, so that results do
-// not depend on the CPU.
+// of the pure-Go ones, for every chunk width and epilogue, with and without
+// a bias, so that results do not depend on the CPU.
 func TestKernelsMatchGo(t *testing.T) {
-	if !haveAVX2() {
-		t.Skip("no assembly kernels on this CPU or build")
+	if bestKernel() == kernGo {
+		t.Skip("no assembly kernels on this CPU or in this build")
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
+	same := func(u, v []float64) int {
+		for i := range u {
+			if math.Float64bits(u[i]) != math.Float64bits(v[i]) {
+				return i
+			}
+		}
+		return -1
+	}
 	for n := 1; n <= 75; n++ {
 		for _, k := range []int{1, 2, 3, 6, 17, 40} {
 			rows := 1 + rng.IntN(9)
 			a := randSparse(rng, rows, k, 0.4)
-			b := randSparse(rng, k+1, n, 0.1)
+			a.Data[0] = math.NaN()
+			ldb := n + rng.IntN(3)
+			b := randSparse(rng, k, ldb, 0.1)
+			bias := randSparse(rng, 1, n, 0.2).Data
 			m := randSparse(rng, rows, n, 0.5)
 			m.Data[0] = math.NaN()
-			var p packed
-			p.pack(false, a, n, true)
-			var pa packed
-			pa.pack(true, a, n, true)
+			var p, pa packed
+			p.pack(kernGo, a)
+			pa.pack(kernAVX2, a)
 			if !samePack(&p, &pa) {
-				t.Fatalf("n=%d k=%d: assembly and Go packs differ", n, k)
+				t.Fatalf("k=%d: assembly and Go packs differ", k)
 			}
 			for mode := modePlain; mode <= modeMask; mode++ {
-				ldc := n + 3
-				c1 := make([]float64, rows*ldc)
-				c2 := make([]float64, rows*ldc)
-				for i := range c1 {
-					c1[i], c2[i] = 7, 7 // the gaps between rows must survive
-				}
-				fmaRowsAsm(&p, b.Data, n, c1, ldc, mode, m.Data, m.Stride)
-				fmaRowsGo(&p, b.Data, n, c2, ldc, mode, m.Data, m.Stride)
-				for i := range c1 {
-					if math.Float64bits(c1[i]) != math.Float64bits(c2[i]) {
-						t.Fatalf("rows n=%d k=%d mode %d: element %d asm %v, Go %v", n, k, mode, i, c1[i], c2[i])
+				for _, bs := range [][]float64{nil, bias} {
+					ldc := n + 3
+					c1 := make([]float64, rows*ldc)
+					c2 := make([]float64, rows*ldc)
+					for i := range c1 {
+						c1[i], c2[i] = 7, 7 // the gaps between rows must survive
 					}
-				}
-			}
-			// Scatter: C is (k+1) × n with stride n, D is rows × n.
-			d := randSparse(rng, rows, n+2, 0.3)
-			c1 := make([]float64, (k+1)*n)
-			for i := range c1 {
-				c1[i] = rng.NormFloat64()
-			}
-			c2 := append([]float64(nil), c1...)
-			fmaScatterAsm(&p, d.Data, d.Stride, n, c1)
-			fmaScatterGo(&p, d.Data, d.Stride, n, c2)
-			for i := range c1 {
-				if math.Float64bits(c1[i]) != math.Float64bits(c2[i]) {
-					t.Fatalf("scatter n=%d k=%d: element %d asm %v, Go %v", n, k, i, c1[i], c2[i])
+					fmaRowsGo(&p, a, b.Data, ldb, bs, n, c2, ldc, mode, m.Data, m.Stride)
+					for kern := kernAVX2; kern <= bestKernel(); kern++ {
+						fmaRowsAsm(kern, &p, a, b.Data, ldb, bs, n, c1, ldc, mode, m.Data, m.Stride)
+						if i := same(c1, c2); i >= 0 {
+							t.Fatalf("rows kernel %d n=%d k=%d mode %d bias %v: element %d asm %v, Go %v", kern, n, k, mode, bs != nil, i, c1[i], c2[i])
+						}
+					}
 				}
 			}
 		}
@@ -83,42 +81,24 @@ func TestKernelsMatchGo(t *testing.T) {
 // TestKernelsAgainstNaive checks the packed products against plain loops.
 func TestKernelsAgainstNaive(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, asm := range []bool{false, haveAVX2()} {
+	for kern := kernGo; kern <= bestKernel(); kern++ {
 		for _, n := range []int{1, 5, 18, 32, 34, 67} {
 			rows, k := 6, 13
 			a := randSparse(rng, rows, k, 0.5)
-			b := randSparse(rng, k+1, n, 0)
+			b := randSparse(rng, k, n, 0)
+			bias := randSparse(rng, 1, n, 0).Data
 			var p packed
-			p.pack(asm, a, n, true)
+			p.pack(kern, a)
 			c := make([]float64, rows*n)
-			fmaRows(asm, &p, b.Data, n, c, n, modePlain, nil, 0)
+			fmaRows(kern, &p, a, b.Data, n, bias, n, c, n, modePlain, nil, 0)
 			for i := range rows {
 				for j := range n {
-					want := b.Data[k*n+j]
+					want := bias[j]
 					for kk := range k {
 						want += a.Data[i*k+kk] * b.Data[kk*n+j]
 					}
 					if got := c[i*n+j]; !close(got, want, 1e-12) {
-						t.Fatalf("asm %v n %d: C[%d,%d] = %v, want %v", asm, n, i, j, got, want)
-					}
-				}
-			}
-			// ∂W = aᵀd and ∂b = Σ d into a (k+1) × n matrix.
-			d := randSparse(rng, rows, n, 0.2)
-			g := make([]float64, (k+1)*n)
-			fmaScatter(asm, &p, d.Data, n, n, g)
-			for kk := range k + 1 {
-				for j := range n {
-					want := 0.0
-					for r := range rows {
-						av := 1.0
-						if kk < k {
-							av = a.Data[r*k+kk]
-						}
-						want += av * d.Data[r*n+j]
-					}
-					if got := g[kk*n+j]; !close(got, want, 1e-12) {
-						t.Fatalf("asm %v n %d: ∂W[%d,%d] = %v, want %v", asm, n, kk, j, got, want)
+						t.Fatalf("kernel %d n %d: C[%d,%d] = %v, want %v", kern, n, i, j, got, want)
 					}
 				}
 			}
@@ -126,7 +106,31 @@ func TestKernelsAgainstNaive(t *testing.T) {
 	}
 }
 
-// samePack reports whether two packs hold the same entries.
+// TestTranspose checks the transpose of every kernel against the definition,
+// for shapes with and without whole 4×4 blocks.
+func TestTranspose(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for kern := kernGo; kern <= bestKernel(); kern++ {
+		for _, r := range []int{1, 3, 4, 9, 64} {
+			for _, c := range []int{1, 4, 6, 34} {
+				a := randSparse(rng, r, c+2, 0)
+				a.Cols = c // a view with stride > cols
+				ldt := r + 1
+				tt := make([]float64, c*ldt)
+				transpose(kern, a, tt, ldt)
+				for i := range r {
+					for j := range c {
+						if tt[j*ldt+i] != a.Data[i*a.Stride+j] {
+							t.Fatalf("kernel %d %d×%d: t[%d][%d] = %v, want %v", kern, r, c, j, i, tt[j*ldt+i], a.Data[i*a.Stride+j])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// samePack reports whether two packs list the same columns.
 func samePack(p, q *packed) bool {
 	if p.rows != q.rows {
 		return false
@@ -135,9 +139,8 @@ func samePack(p, q *packed) bool {
 		if p.cnt[i] != q.cnt[i] {
 			return false
 		}
-		for e := i * p.stride; e < i*p.stride+int(p.cnt[i]); e++ {
-			f := e - i*p.stride + i*q.stride
-			if p.off[e] != q.off[f] || math.Float64bits(p.val[e]) != math.Float64bits(q.val[f]) {
+		for e := range int(p.cnt[i]) {
+			if p.idx[i*p.stride+e] != q.idx[i*q.stride+e] {
 				return false
 			}
 		}
@@ -198,27 +201,30 @@ func TestPackedMatchesBLAS(t *testing.T) {
 	}
 }
 
-// TestTrainingSameOnAnyCPU trains with the assembly kernels and with the
-// pure-Go ones and checks that the parameters agree to the bit.
+// TestTrainingSameOnAnyCPU trains with each kernel this CPU runs and with
+// the pure-Go one and checks that the parameters agree to the bit.
 func TestTrainingSameOnAnyCPU(t *testing.T) {
-	if !haveAVX2() {
+	if bestKernel() == kernGo {
 		t.Skip("only the pure-Go kernels on this CPU or in this build")
 	}
-	train := func(asm bool) []float64 {
+	train := func(kern kernel) []float64 {
 		c := newGradCase(t, []int{34, 32, 32, 18}, 200, 3, 11)
 		d := &Dataset{X: c.x, Lo: c.lo, Hi: c.hi, Y: c.y}
 		tr := NewTrainer(c.m, NewAdam(1e-2, len(c.m.Params)))
-		tr.ws.asm = asm
+		tr.ws.kern = kern
 		rng := rand.New(rand.NewPCG(1, 1))
-		if err := tr.Run(t.Context(), d, Stage{Steps: 100, Batch: 32}, rng, 0, nil); err != nil {
+		if err := tr.Run(t.Context(), d, Stage{Steps: 100, Batch: 33}, rng, 0, nil); err != nil {
 			t.Fatal(err)
 		}
 		return c.m.Params
 	}
-	a, g := train(true), train(false)
-	for i := range a {
-		if math.Float64bits(a[i]) != math.Float64bits(g[i]) {
-			t.Fatalf("θ[%d]: assembly %v, pure Go %v", i, a[i], g[i])
+	want := train(kernGo)
+	for kern := kernAVX2; kern <= bestKernel(); kern++ {
+		got := train(kern)
+		for i := range got {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("kernel %d: θ[%d] = %v, pure Go %v", kern, i, got[i], want[i])
+			}
 		}
 	}
 }

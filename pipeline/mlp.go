@@ -29,8 +29,7 @@ type MLP struct {
 type dense struct {
 	W blas64.General // in × out
 	B []float64      // out
-	// WB is W followed by B: the (in+1) × out matrix [W; b], as the packed
-	// products see it (the bias row is multiplied by an input of 1).
+	// WB is W followed by B in Params, as a gradient sees them.
 	WB []float64
 }
 
@@ -97,13 +96,14 @@ type Workspace struct {
 	sizes []int
 	post  []blas64.General // h_l = relu(a_l) for hidden layers; the last is the logits
 	delta []blas64.General // ∂loss/∂a_l
-	// in[l] is layer l's input (x, then h_1, ...) packed by Forward: its
-	// nonzero entries and a bias entry, for the forward product and for ∂W_l.
-	in []packed
-	dp packed    // δ_l packed, for δ_{l-1} = δ_l W_lᵀ
-	wt []float64 // W_lᵀ
-	// asm selects the AVX2 kernels; the pure-Go ones give the same bits.
-	asm bool
+	// Scratch of the packed kernels: the packed rows of a product's left
+	// factor, a transposed layer input with a row of ones ([hᵀ; 1ᵀ], for
+	// [∂W; ∂b]) and a transposed weight matrix (W_lᵀ, for δ_{l-1}).
+	pk packed
+	at []float64
+	wt []float64
+	// kern is the instruction set of the packed kernels (all give the same bits).
+	kern kernel
 	// blasMin is the size (rows·in·out multiply-adds) from which a layer's
 	// products go through blas64 rather than the packed kernels.
 	blasMin int
@@ -111,12 +111,10 @@ type Workspace struct {
 
 // NewWorkspace returns a workspace for m with room for rows examples.
 func NewWorkspace(m *MLP, rows int) *Workspace {
-	ws := &Workspace{sizes: append([]int(nil), m.Sizes...), asm: haveAVX2(), blasMin: blasMinMACs}
-	n := len(m.Sizes) - 1
-	ws.in = make([]packed, n)
+	ws := &Workspace{sizes: append([]int(nil), m.Sizes...), kern: bestKernel(), blasMin: blasMinMACs}
 	big := 0
-	for l := 0; l < n; l++ {
-		big = max(big, m.Sizes[l]*m.Sizes[l+1])
+	for l := 1; l < len(m.Sizes); l++ {
+		big = max(big, m.Sizes[l-1]*m.Sizes[l])
 	}
 	ws.wt = make([]float64, big)
 	ws.grow(rows)
@@ -126,10 +124,8 @@ func NewWorkspace(m *MLP, rows int) *Workspace {
 func (ws *Workspace) grow(rows int) {
 	if len(ws.post) > 0 && rows <= cap(ws.post[0].Data)/ws.post[0].Cols {
 		for l := range ws.post {
-			for _, g := range []*blas64.General{&ws.post[l], &ws.delta[l]} {
-				g.Rows = rows
-				g.Data = g.Data[:rows*g.Cols]
-			}
+			ws.post[l].Rows, ws.post[l].Data = rows, ws.post[l].Data[:rows*ws.post[l].Cols]
+			ws.delta[l].Rows, ws.delta[l].Data = rows, ws.delta[l].Data[:rows*ws.delta[l].Cols]
 		}
 		return
 	}
@@ -141,9 +137,10 @@ func (ws *Workspace) grow(rows int) {
 			return blas64.General{Rows: rows, Cols: out, Stride: out, Data: make([]float64, rows*out)}
 		}
 		ws.post[l], ws.delta[l] = mk(), mk()
-		ws.in[l].resize(rows, ws.sizes[l]+1+packPad)
 	}
-	ws.dp.resize(rows, slices.Max(ws.sizes)+packPad)
+	wide := slices.Max(ws.sizes)
+	ws.at = make([]float64, (wide+1)*rows)
+	ws.pk.reserve(max(rows*(wide+packPad), (wide+1)*(rows+packPad)), max(rows, wide+1))
 }
 
 // DLogits returns the buffer, shaped like the last logits, into which a loss
@@ -172,13 +169,13 @@ func (m *MLP) forward(x blas64.General, ws *Workspace, blasMin int) blas64.Gener
 		if x.Rows*ly.W.Rows*ly.W.Cols >= blasMin {
 			forwardLayerBLAS(h, ly, out, l < last)
 		} else {
-			p := &ws.in[l]
-			p.pack(ws.asm, h, out.Cols, true)
+			p := &ws.pk
+			p.pack(ws.kern, h)
 			mode := modeReLU
 			if l == last {
 				mode = modePlain
 			}
-			fmaRows(ws.asm, p, ly.WB, out.Cols, out.Data, out.Stride, mode, nil, 0)
+			fmaRows(ws.kern, p, h, ly.W.Data, ly.W.Stride, ly.B, out.Cols, out.Data, out.Stride, mode, nil, 0)
 		}
 		h = out
 	}
@@ -197,7 +194,7 @@ func (m *MLP) Backward(x blas64.General, ws *Workspace, grad []float64, dx blas6
 }
 
 // backward is Backward with forward's choice of products per layer (the
-// same blasMin). A packed layer reuses its input as forward packed it.
+// same blasMin).
 func (m *MLP) backward(x blas64.General, ws *Workspace, grad []float64, dx blas64.General, blasMin int) {
 	off := len(grad)
 	for l := len(m.layers) - 1; l >= 0; l-- {
@@ -214,17 +211,25 @@ func (m *MLP) backward(x blas64.General, ws *Workspace, grad []float64, dx blas6
 			backwardLayerBLAS(h, ly, d, gwb, prev, l > 0)
 			continue
 		}
-		clear(gwb)
-		fmaScatter(ws.asm, &ws.in[l], d.Data, d.Stride, out, gwb)
+		// [∂W; ∂b] = [hᵀ; 1ᵀ] δ, a product over the columns of h.
+		rows := d.Rows
+		at := blas64.General{Rows: in + 1, Cols: rows, Stride: rows, Data: ws.at[:(in+1)*rows]}
+		transpose(ws.kern, h, at.Data, rows)
+		for i := range at.Data[in*rows:] {
+			at.Data[in*rows+i] = 1
+		}
+		ws.pk.pack(ws.kern, at)
+		fmaRows(ws.kern, &ws.pk, at, d.Data, d.Stride, nil, out, gwb, out, modePlain, nil, 0)
 		if prev.Rows == 0 {
 			continue
 		}
-		transpose(ly.W.Data, in, out, ws.wt)
-		ws.dp.pack(ws.asm, d, in, false)
+		// δ_{l-1} = δ_l W_lᵀ, masked by h > 0 below the top layer.
+		transpose(ws.kern, ly.W, ws.wt, in)
+		ws.pk.pack(ws.kern, d)
 		if l > 0 {
-			fmaRows(ws.asm, &ws.dp, ws.wt, in, prev.Data, prev.Stride, modeMask, h.Data, h.Stride)
+			fmaRows(ws.kern, &ws.pk, d, ws.wt, in, nil, in, prev.Data, prev.Stride, modeMask, h.Data, h.Stride)
 		} else {
-			fmaRows(ws.asm, &ws.dp, ws.wt, in, prev.Data, prev.Stride, modePlain, nil, 0)
+			fmaRows(ws.kern, &ws.pk, d, ws.wt, in, nil, in, prev.Data, prev.Stride, modePlain, nil, 0)
 		}
 	}
 }
