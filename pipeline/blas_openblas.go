@@ -16,5 +16,5 @@ import _ "github.com/natmo/natmo/pipeline/internal/openblas" // registers OpenBL
 // core busy.
 const (
 	useBLAS     = true
-	blasMinMACs = 1 << 26
+	blasMinMACs = 1 << 27
 )

@@ -56,12 +56,12 @@ type kernel uint8
 const (
 	kernGo     kernel = iota // pure Go (math.FMA)
 	kernAVX2                 // AVX2 and FMA assembly
-	kernAVX512               // AVX-512 assembly for the rows products, AVX2 for the rest
+	kernAVX512               // AVX-512 assembly for rows products and packing, AVX2 for transposes
 )
 
 // packPad is the room a packed row needs beyond its entries: the assembly
-// packer stores 4 at a time.
-const packPad = 3
+// packers store 4 or 8 at a time.
+const packPad = 7
 
 // packed lists, for each row i of a matrix A, the columns k with
 // A[i,k] ≠ 0 in increasing order (by bits: −0 and +0 are skipped, NaN is
@@ -99,7 +99,7 @@ func (p *packed) pack(kern kernel, a blas64.General) {
 	}
 	if kern >= kernAVX2 {
 		_ = a.Data[(a.Rows-1)*a.Stride+a.Cols-1]
-		packRowsAsm(a.Rows, &a.Data[0], a.Stride*8, a.Cols, &p.cnt[0], &p.idx[0], p.stride*4)
+		packRowsAsm(kern, a.Rows, &a.Data[0], a.Stride*8, a.Cols, &p.cnt[0], &p.idx[0], p.stride*4)
 		return
 	}
 	for i := 0; i < a.Rows; i++ {

@@ -10,7 +10,7 @@ import (
 // bestKernel is the fastest kernel this CPU runs.
 func bestKernel() kernel {
 	switch {
-	case cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasPOPCNT:
+	case cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL && cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasPOPCNT:
 		return kernAVX512
 	case cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasPOPCNT:
 		return kernAVX2
@@ -55,7 +55,14 @@ func fmaRowsAsm(kern kernel, p *packed, a blas64.General, b []float64, ldb int, 
 //go:noescape
 func packRowsAVX2(m int, a *float64, lda int, k int, cnt *int32, idx *int32, pstride int)
 
-func packRowsAsm(m int, a *float64, lda int, k int, cnt *int32, idx *int32, pstride int) {
+//go:noescape
+func packRowsAVX512(m int, a *float64, lda int, k int, cnt *int32, idx *int32, pstride int)
+
+func packRowsAsm(kern kernel, m int, a *float64, lda int, k int, cnt *int32, idx *int32, pstride int) {
+	if kern == kernAVX512 {
+		packRowsAVX512(m, a, lda, k, cnt, idx, pstride)
+		return
+	}
 	packRowsAVX2(m, a, lda, k, cnt, idx, pstride)
 }
 

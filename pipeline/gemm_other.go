@@ -11,7 +11,7 @@ func fmaRowsAsm(kern kernel, p *packed, a blas64.General, b []float64, ldb int, 
 	fmaRowsGo(p, a, b, ldb, bias, n, c, ldc, mode, msk, ldm)
 }
 
-func packRowsAsm(m int, a *float64, lda int, k int, cnt *int32, idx *int32, pstride int) {
+func packRowsAsm(kern kernel, m int, a *float64, lda int, k int, cnt *int32, idx *int32, pstride int) {
 	panic("pipeline: no assembly packer")
 }
 

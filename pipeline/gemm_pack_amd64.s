@@ -211,3 +211,67 @@ tblock:
 tdone:
 	VZEROUPPER
 	RET
+
+// func packRowsAVX512(m int, a *float64, lda int, k int, cnt *int32, idx *int32, pstride int)
+//
+// packRowsAVX2 with AVX-512: 8 columns a step, compressed by VPCOMPRESSD.
+// Each list needs room for k+7 entries.
+TEXT ·packRowsAVX512(SB), NOSPLIT, $0-56
+	MOVQ m+0(FP), R8
+	MOVQ a+8(FP), SI
+	MOVQ k+24(FP), R9
+	MOVQ cnt+32(FP), R10
+	MOVQ idx+40(FP), R11
+	VPXORD Z13, Z13, Z13
+	MOVQ $0x0706050403020100, AX
+	MOVQ AX, X14
+	VPMOVZXBD X14, Y14             // column indices 0..7
+	MOVL $8, AX
+	VPBROADCASTD AX, Y15           // 8 in every lane
+	MOVQ R9, CX
+	ANDQ $7, CX
+	MOVL $1, AX
+	SHLL CX, AX
+	DECL AX
+	KMOVB AX, K2                   // the k%8 tail lanes
+	TESTQ R8, R8
+	JLE zdone
+zrow:
+	XORQ CX, CX                    // entries written
+	MOVQ SI, DX                    // read pointer
+	MOVQ R9, R13                   // values left
+	VMOVDQA Y14, Y9                // current column indices
+zbody:
+	CMPQ R13, $8
+	JLT ztail
+	VMOVUPD (DX), Z0
+	VCMPPD $4, Z13, Z0, K1         // ≠ ±0; NaN counts
+	VPCOMPRESSD Y9, K1, Y3
+	VMOVDQU Y3, (R11)(CX*4)
+	KMOVB K1, AX
+	POPCNTL AX, BX
+	ADDQ BX, CX
+	VPADDD Y15, Y9, Y9
+	ADDQ $64, DX
+	SUBQ $8, R13
+	JMP zbody
+ztail:
+	TESTQ R13, R13
+	JEQ zrowdone
+	VMOVUPD.Z (DX), K2, Z0         // lanes past the row read as 0 and are skipped
+	VCMPPD $4, Z13, Z0, K1
+	VPCOMPRESSD Y9, K1, Y3
+	VMOVDQU Y3, (R11)(CX*4)
+	KMOVB K1, AX
+	POPCNTL AX, BX
+	ADDQ BX, CX
+zrowdone:
+	MOVL CX, (R10)
+	ADDQ $4, R10
+	ADDQ lda+16(FP), SI
+	ADDQ pstride+48(FP), R11
+	DECQ R8
+	JNZ zrow
+zdone:
+	VZEROUPPER
+	RET

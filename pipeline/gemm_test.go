@@ -42,7 +42,7 @@ func TestKernelsMatchGo(t *testing.T) {
 		return -1
 	}
 	for n := 1; n <= 75; n++ {
-		for _, k := range []int{1, 2, 3, 6, 17, 40} {
+		for _, k := range []int{1, 2, 3, 6, 8, 9, 17, 40} {
 			rows := 1 + rng.IntN(9)
 			a := randSparse(rng, rows, k, 0.4)
 			a.Data[0] = math.NaN()
@@ -53,9 +53,11 @@ func TestKernelsMatchGo(t *testing.T) {
 			m.Data[0] = math.NaN()
 			var p, pa packed
 			p.pack(kernGo, a)
-			pa.pack(kernAVX2, a)
-			if !samePack(&p, &pa) {
-				t.Fatalf("k=%d: assembly and Go packs differ", k)
+			for kern := kernAVX2; kern <= bestKernel(); kern++ {
+				pa.pack(kern, a)
+				if !samePack(&p, &pa) {
+					t.Fatalf("kernel %d k=%d: assembly and Go packs differ", kern, k)
+				}
 			}
 			for mode := modePlain; mode <= modeMask; mode++ {
 				for _, bs := range [][]float64{nil, bias} {
