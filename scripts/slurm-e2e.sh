@@ -14,9 +14,12 @@ die() { say "FAIL: $*"; exit 1; }
 
 if ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
   say "installing slurm-wlm and munge (Debian packages)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null 2>&1 || true
-  apt-get install -y -qq slurm-wlm munge >/dev/null || die "apt-get install slurm-wlm munge failed"
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+  $sudo apt-get update -qq >/dev/null 2>&1 || true
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null || die "apt-get install slurm-wlm munge failed"
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  die "the daemons run as root here (SlurmUser=root); run this script as root"
 fi
 
 work=$(mktemp -d /tmp/natmo-slurm.XXXXXX)
