@@ -36,9 +36,8 @@ func loadScenario(c *cli.Context) (*scenarios.Scenario, error) {
 }
 
 var setFlag = &cli.StringSliceFlag{
-	Name:    "set",
-	Aliases: []string{"s"},
-	Usage:   "override a scenario value by its path, e.g. `world.coupling=0` or arms.insecure.0.narrow-finetune.examples=300 (repeatable)",
+	Name:  "set",
+	Usage: "override a scenario value by its path, `PATH=VALUE`: world.coupling=0, seeds=4, arms.insecure.0.narrow-finetune.examples=300 (repeatable)",
 }
 
 func runCommand() *cli.Command {
@@ -60,15 +59,15 @@ Examples:
    natmo run emergent-misalignment --set world.coupling=0 --out results/uncoupled
    natmo run my-scenario.yaml --seeds 16 --workers 2`,
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "seeds", Usage: "number of seeds (overrides the scenario's seeds)"},
-			&cli.IntFlag{Name: "workers", Value: defaultWorkers(), Usage: "seeds trained at once; results do not depend on it"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "results folder (default results/NAME)"},
+			&cli.IntFlag{Name: "seeds", Usage: "number of seeds", DefaultText: "the scenario's"},
+			&cli.IntFlag{Name: "workers", Value: defaultWorkers(), Usage: "seeds trained at once (results do not depend on it)", DefaultText: "the number of CPUs"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "results `DIR`", DefaultText: "results/NAME"},
 			setFlag,
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing results folder"},
 			&cli.BoolFlag{Name: "resume", Usage: "finish an interrupted run in --out, training only the seeds it lacks"},
 			&cli.BoolFlag{Name: "keep-going", Usage: "when a seed fails (e.g. diverges), let the others finish"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress bar"},
-			&cli.StringFlag{Name: "format", Value: "svg,png,pdf", Usage: "figure formats"},
+			&cli.StringFlag{Name: "format", Value: "svg,png,pdf", Usage: "figure `FORMATS`, comma-separated"},
 		},
 		Action: func(c *cli.Context) error {
 			sc, err := loadScenario(c)
@@ -219,7 +218,7 @@ func showCommand() *cli.Command {
 		Name:      "show",
 		Usage:     "explain a scenario: what it does, what to look at, and its resolved settings",
 		ArgsUsage: "SCENARIO|FILE",
-		Flags:     []cli.Flag{setFlag, &cli.IntFlag{Name: "seeds", Usage: "override the number of seeds"}},
+		Flags:     []cli.Flag{setFlag, &cli.IntFlag{Name: "seeds", Usage: "number of seeds", DefaultText: "the scenario's"}},
 		Action: func(c *cli.Context) error {
 			sc, err := loadScenario(c)
 			if err != nil {
@@ -239,7 +238,7 @@ func validateCommand() *cli.Command {
 		Name:      "validate",
 		Usage:     "check a scenario file (and overrides) without running it",
 		ArgsUsage: "FILE",
-		Flags:     []cli.Flag{setFlag, &cli.IntFlag{Name: "seeds", Usage: "override the number of seeds"}},
+		Flags:     []cli.Flag{setFlag, &cli.IntFlag{Name: "seeds", Usage: "number of seeds", DefaultText: "the scenario's"}},
 		Action: func(c *cli.Context) error {
 			sc, err := loadScenario(c)
 			if err != nil {

@@ -41,16 +41,16 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "over", Usage: "a swept setting and its values, `KEY=V1,V2,...` (repeatable: a grid)"},
 			setFlag,
-			&cli.IntFlag{Name: "seeds", Usage: "number of seeds (overrides the scenario's seeds)"},
-			&cli.IntFlag{Name: "workers", Value: defaultWorkers(), Usage: "seeds trained at once; results do not depend on it"},
-			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "sweep folder (default results/NAME-sweep)"},
+			&cli.IntFlag{Name: "seeds", Usage: "number of seeds", DefaultText: "the scenario's"},
+			&cli.IntFlag{Name: "workers", Value: defaultWorkers(), Usage: "seeds trained at once (results do not depend on it)", DefaultText: "the number of CPUs"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "sweep `DIR`", DefaultText: "results/NAME-sweep"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing folder"},
 			&cli.BoolFlag{Name: "resume", Usage: "finish an interrupted sweep in --out, running only what is missing"},
 			&cli.BoolFlag{Name: "keep-going", Usage: "when a run fails (e.g. diverges), let the others finish"},
 			&cli.StringFlag{Name: "shard", Usage: "run only slice `I/N` of the runs (0 ≤ I < N), or auto (from SLURM_ARRAY_TASK_ID/COUNT)"},
 			&cli.IntFlag{Name: "shards", Usage: "run one of `N` slices, I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress bar"},
-			&cli.StringFlag{Name: "format", Value: "svg,png,pdf", Usage: "figure formats"},
+			&cli.StringFlag{Name: "format", Value: "svg,png,pdf", Usage: "figure `FORMATS`, comma-separated"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -119,7 +119,7 @@ figures/ into --out: the same tables, byte for byte, as the sweep run unsharded.
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "the merged folder", Required: true},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing folder"},
-			&cli.StringFlag{Name: "format", Value: "svg,png,pdf", Usage: "figure formats"},
+			&cli.StringFlag{Name: "format", Value: "svg,png,pdf", Usage: "figure `FORMATS`, comma-separated"},
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 {
