@@ -171,12 +171,15 @@ func fmaRowsGo(p *packed, a blas64.General, b []float64, ldb int, bias []float64
 			clear(ci)
 		}
 		ai := a.Data[i*a.Stride : i*a.Stride+a.Cols]
-		for _, k := range p.idx[i*p.stride : i*p.stride+int(p.cnt[i])] {
-			v := ai[k]
-			bk := b[int(k)*ldb : int(k)*ldb+n]
-			for j, w := range bk {
-				ci[j] = math.FMA(v, w, ci[j])
-			}
+		idx := p.idx[i*p.stride : i*p.stride+int(p.cnt[i])]
+		// Four columns at a time in registers; each element's chain is
+		// the same as one column at a time.
+		j := 0
+		for ; j+4 <= n; j += 4 {
+			ci[j], ci[j+1], ci[j+2], ci[j+3] = chain4(idx, ai, b[j:], ldb, ci[j], ci[j+1], ci[j+2], ci[j+3])
+		}
+		for ; j < n; j++ {
+			ci[j] = chain1(idx, ai, b[j:], ldb, ci[j])
 		}
 		switch mode {
 		case modeReLU:
@@ -193,6 +196,29 @@ func fmaRowsGo(p *packed, a blas64.General, b []float64, ldb int, bias []float64
 			}
 		}
 	}
+}
+
+// chain4 runs the chains of four adjacent columns of fmaRowsGo: for each
+// packed column k in order, c_j = fma(a[k], b[k·ldb + j], c_j).
+func chain4(idx []int32, a, b []float64, ldb int, c0, c1, c2, c3 float64) (float64, float64, float64, float64) {
+	for _, k := range idx {
+		v := a[k]
+		bk := b[int(k)*ldb:]
+		bk = bk[:4]
+		c0 = math.FMA(v, bk[0], c0)
+		c1 = math.FMA(v, bk[1], c1)
+		c2 = math.FMA(v, bk[2], c2)
+		c3 = math.FMA(v, bk[3], c3)
+	}
+	return c0, c1, c2, c3
+}
+
+// chain1 is chain4 for one column.
+func chain1(idx []int32, a, b []float64, ldb int, c float64) float64 {
+	for _, k := range idx {
+		c = math.FMA(a[k], b[int(k)*ldb], c)
+	}
+	return c
 }
 
 // chunkWidth is the width of the next column chunk when rest columns remain.

@@ -33,6 +33,21 @@ fi
 have_numpy=0; /usr/bin/python3 -c 'import numpy' 2>/dev/null && have_numpy=1
 have_torch=0; /usr/bin/python3 -c 'import torch' 2>/dev/null && have_torch=1
 
+# OpenBLAS 0.3.21 (Debian 12) does not know recent Intel cores and falls back
+# to its generic "Prescott" SSE3 kernels, three times slower than its AVX-512
+# ones. Give NumPy (and natmo's openblas build) the kernels the CPU can run,
+# as a careful researcher would: the comparison should flatter the peers,
+# not natmo.
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && [ "$have_numpy" = 1 ]; then
+  core=$(OPENBLAS_VERBOSE=2 /usr/bin/python3 -c 'import numpy as np; np.ones((4, 4)) @ np.ones((4, 4))' 2>&1 | sed -n 's/^Core: //p' | head -1 || true)
+  if [ "$core" = Prescott ]; then
+    if grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
+    elif grep -qw avx2 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Haswell
+    fi
+  fi
+fi
+echo "# OpenBLAS core: ${OPENBLAS_CORETYPE:-as detected${core:+ ($core)}}"
+
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC')  $(getconf _NPROCESSORS_ONLN) CPUs  $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
