@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/natmo/natmo/plots"
@@ -171,12 +172,18 @@ func renderAll(dir string, in plots.Input, figs []scenarios.Figure, formats []st
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	for _, f := range figs {
-		if _, err := plots.Render(f, in, dir, formats); err != nil {
-			return fmt.Errorf("figure %s: %w", plots.Name(f), err)
-		}
+	// Figures are independent files: draw them at once, report the first error.
+	errs := make([]error, len(figs))
+	var wg sync.WaitGroup
+	for i, f := range figs {
+		wg.Go(func() {
+			if _, err := plots.Render(f, in, dir, formats); err != nil {
+				errs[i] = fmt.Errorf("figure %s: %w", plots.Name(f), err)
+			}
+		})
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func listCommand() *cli.Command {
