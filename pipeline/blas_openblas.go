@@ -13,8 +13,11 @@ import _ "github.com/natmo/natmo/pipeline/internal/openblas" // registers OpenBL
 // 1e-12 (the sums run in another order) and are deterministic for a given
 // OpenBLAS and thread count. OpenBLAS starts its own threads for large
 // products: set OPENBLAS_NUM_THREADS=1 when the runner already keeps every
-// core busy.
+// core busy. OpenBLAS 0.3.21 does not recognise some recent Intel CPUs and
+// falls back to slow generic kernels; OPENBLAS_CORETYPE=SkylakeX (or
+// Haswell) restores the fast ones. The threshold is the measured crossover
+// with OpenBLAS on its fast kernels.
 const (
 	useBLAS     = true
-	blasMinMACs = 1 << 27
+	blasMinMACs = 1 << 25
 )

@@ -168,27 +168,23 @@ func TestPackedMatchesBLAS(t *testing.T) {
 		type pass struct {
 			z, h1, grad, dx []float64
 		}
-		run := func(blas bool) pass {
+		// run passes every layer of at least blasMin multiply-adds through
+		// blas64.
+		run := func(blasMin int) pass {
 			ws := NewWorkspace(c.m, rows)
-			var z blas64.General
-			if blas {
-				z = c.m.forward(c.x, ws, 0)
-			} else {
-				z = c.m.forward(c.x, ws, math.MaxInt)
-			}
+			z := c.m.forward(c.x, ws, blasMin)
 			p := pass{z: append([]float64(nil), z.Data...), h1: append([]float64(nil), ws.Hidden(1).Data...)}
 			CrossEntropy(z, c.lo, c.hi, c.y, ws.DLogits())
 			p.grad = make([]float64, len(c.m.Params))
 			dx := blas64.General{Rows: rows, Cols: in, Stride: in, Data: make([]float64, rows*in)}
-			if blas {
-				c.m.backward(c.x, ws, p.grad, dx, 0)
-			} else {
-				c.m.backward(c.x, ws, p.grad, dx, math.MaxInt)
-			}
+			c.m.backward(c.x, ws, p.grad, dx, blasMin)
 			p.dx = dx.Data
 			return p
 		}
-		a, b := run(false), run(true)
+		// A threshold at the middle layer's size mixes the two: the layers
+		// at least that large through BLAS, the others packed.
+		mid := rows * sizes[len(sizes)/2-1] * sizes[len(sizes)/2]
+		a, b, mixed := run(math.MaxInt), run(0), run(mid)
 		cmp := func(what string, u, v []float64) {
 			for i := range u {
 				if !close(u[i], v[i], 1e-12) {
@@ -196,10 +192,12 @@ func TestPackedMatchesBLAS(t *testing.T) {
 				}
 			}
 		}
-		cmp("logits", a.z, b.z)
-		cmp("h1", a.h1, b.h1)
-		cmp("grad", a.grad, b.grad)
-		cmp("dx", a.dx, b.dx)
+		for _, b := range []pass{b, mixed} {
+			cmp("logits", a.z, b.z)
+			cmp("h1", a.h1, b.h1)
+			cmp("grad", a.grad, b.grad)
+			cmp("dx", a.dx, b.dx)
+		}
 	}
 }
 
