@@ -40,7 +40,7 @@ func topKeys() []string {
 //     intervention name to its settings; the arm name "baseline" is
 //     reserved, and Scenario.Arms starts with BaselineArm. Every stage of
 //     every arm must pass the world's CheckStage.
-//   - measure: defaults every DefaultEvery, examples DefaultExamples, all
+//   - measure: defaults every DefaultEvery, all
 //     of schema.Metrics(K).
 //   - figures: a list; kind one of FigureKinds, metric: m is short for
 //     metrics: [m], metrics must be measured, a figure's stage must occur in

@@ -85,7 +85,7 @@ func TestLoadValid(t *testing.T) {
 	if err != nil || len(p) != 1 || p[0].Kind != "pretrain" {
 		t.Errorf("ko pipeline = %+v, %v; want pretrain only", p, err)
 	}
-	wantM := scenarios.Measure{Every: 25, Examples: scenarios.DefaultExamples, Metrics: []string{"misalignment_offdomain", "persona_shift"}}
+	wantM := scenarios.Measure{Every: 25, Metrics: []string{"misalignment_offdomain", "persona_shift"}}
 	if !reflect.DeepEqual(sc.Measure, wantM) {
 		t.Errorf("measure = %+v, want %+v", sc.Measure, wantM)
 	}
@@ -117,7 +117,7 @@ func TestLoadDefaults(t *testing.T) {
 	if got := armNames(sc); !slices.Equal(got, []string{scenarios.BaselineArm}) {
 		t.Errorf("arms = %v, want only the baseline", got)
 	}
-	want := scenarios.Measure{Every: scenarios.DefaultEvery, Examples: scenarios.DefaultExamples, Metrics: newSchema().Metrics("persona")}
+	want := scenarios.Measure{Every: scenarios.DefaultEvery, Metrics: newSchema().Metrics("persona")}
 	if !reflect.DeepEqual(sc.Measure, want) {
 		t.Errorf("measure = %+v, want %+v", sc.Measure, want)
 	}

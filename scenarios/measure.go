@@ -9,18 +9,16 @@ import (
 	"github.com/goccy/go-yaml/ast"
 )
 
-// Defaults of the measure: block.
-const (
-	DefaultEvery    = 50
-	DefaultExamples = 500
-)
+// DefaultEvery is the probe interval when measure: does not give one.
+const DefaultEvery = 50
 
 // measure decodes the measure: block for a world of kind, filling defaults:
-// every DefaultEvery steps, DefaultExamples examples, all the world's
-// metrics.
+// every DefaultEvery steps, all the world's metrics. (The size of the
+// evaluation sets is a world setting, world.eval_examples, because each
+// world's sets differ.)
 func (l *loader) measure(mv *ast.MappingValueNode, kind string) (Measure, error) {
 	known := l.schema.Metrics(kind)
-	m := Measure{Every: DefaultEvery, Examples: DefaultExamples}
+	m := Measure{Every: DefaultEvery}
 	if mv == nil {
 		m.Metrics = slices.Clone(known)
 		return m, nil
@@ -33,7 +31,7 @@ func (l *loader) measure(mv *ast.MappingValueNode, kind string) (Measure, error)
 	for _, f := range []struct {
 		key string
 		v   int
-	}{{"every", m.Every}, {"examples", m.Examples}} {
+	}{{"every", m.Every}} {
 		if f.v < 1 {
 			var at ast.Node = mv.Key
 			if kv := find(mvs, keys, f.key); kv != nil {

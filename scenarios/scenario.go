@@ -73,8 +73,6 @@ type Measure struct {
 	Every int `yaml:"every"`
 	// Metrics are the metric names recorded at every probe.
 	Metrics []string `yaml:"metrics"`
-	// Examples is the size of each evaluation set (per condition).
-	Examples int `yaml:"examples"`
 }
 
 // A Figure is one figure the scenario asks for.
