@@ -346,8 +346,9 @@ func (w *persona) evalSets(rng *rand.Rand) []*pipeline.Dataset {
 
 // personaModel is the persona world's policy: an MLP and its workspace.
 type personaModel struct {
-	mlp *pipeline.MLP
-	ws  *pipeline.Workspace
+	mlp  *pipeline.MLP
+	ws   *pipeline.Workspace
+	eval [numEvalSets]evalPass // reused by every probe: a probe allocates nothing
 }
 
 func (m *personaModel) Clone() Model {
@@ -403,12 +404,13 @@ func (w *persona) Measure(m Model, metrics []string, out []float64) error {
 	if !ok {
 		return fmt.Errorf("persona world: model is %T", m)
 	}
-	var cache [numEvalSets]*evalPass
+	var done [numEvalSets]bool
 	pass := func(set int) *evalPass {
-		if cache[set] == nil {
-			cache[set] = w.forward(pm, set)
+		if !done[set] {
+			w.forward(pm, set, &pm.eval[set])
+			done[set] = true
 		}
-		return cache[set]
+		return &pm.eval[set]
 	}
 	for i, name := range metrics {
 		switch name {
@@ -449,17 +451,25 @@ type evalPass struct {
 	h  blas64.General // last hidden layer, rows × hidden (a copy)
 }
 
-func (w *persona) forward(pm *personaModel, set int) *evalPass {
+func (w *persona) forward(pm *personaModel, set int, e *evalPass) {
 	ds := w.eval[set]
 	z := pm.mlp.Forward(ds.X, pm.ws)
-	e := &evalPass{ds: ds, p: blas64.General{Rows: z.Rows, Cols: z.Cols, Stride: z.Cols, Data: make([]float64, len(z.Data))}}
+	e.ds = ds
+	e.p = reuse(e.p, z.Rows, z.Cols)
 	pipeline.MaskedSoftmax(z, ds.Lo, ds.Hi, e.p)
 	h := pm.ws.Hidden(len(pm.mlp.Sizes) - 2)
-	e.h = blas64.General{Rows: h.Rows, Cols: h.Cols, Stride: h.Cols, Data: make([]float64, h.Rows*h.Cols)}
+	e.h = reuse(e.h, h.Rows, h.Cols)
 	for r := range h.Rows {
 		copy(e.h.Data[r*h.Cols:(r+1)*h.Cols], h.Data[r*h.Stride:])
 	}
-	return e
+}
+
+// reuse returns a rows × cols matrix on g's storage if it is big enough.
+func reuse(g blas64.General, rows, cols int) blas64.General {
+	if cap(g.Data) < rows*cols {
+		g.Data = make([]float64, rows*cols)
+	}
+	return blas64.General{Rows: rows, Cols: cols, Stride: cols, Data: g.Data[:rows*cols]}
 }
 
 // meanProb is the mean over the set's prompts of the probability of resp.
