@@ -18,6 +18,9 @@ type Stage struct {
 	Batch     int     `yaml:"batch" json:"batch,omitempty"`         // minibatch size
 	LR        float64 `yaml:"lr" json:"lr,omitempty"`               // learning rate
 	Optimizer string  `yaml:"optimizer" json:"optimizer,omitempty"` // adam or sgd
+	// Every, if > 0, is this stage's probe interval in steps, in place of the
+	// scenario's measure.every (say, coarse probes in a long pretraining).
+	Every int `yaml:"every" json:"every,omitempty"`
 
 	// RL holds the knobs of an "rl" stage.
 	RL RLParams `yaml:",inline" json:"rl,omitempty"`
@@ -55,6 +58,8 @@ func (s *Stage) Validate() error {
 		return &FieldError{"steps", fmt.Sprintf("must be ≥ 0, got %d", s.Steps)}
 	case s.Epochs > 0 && s.Steps > 0:
 		return &FieldError{"steps", "give epochs or steps, not both"}
+	case s.Every < 0:
+		return &FieldError{"every", fmt.Sprintf("must be ≥ 0 (0: the scenario's measure.every), got %d", s.Every)}
 	case s.Batch < 0:
 		return &FieldError{"batch", fmt.Sprintf("must be > 0, got %d", s.Batch)}
 	case !(s.LR > 0) || s.LR > 1e9:

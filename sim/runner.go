@@ -339,7 +339,11 @@ func runSeed(ctx context.Context, kind Kind, sc *scenarios.Scenario, root *node,
 				last = step
 				return nil
 			}
-			err := w.Run(ctx, m, n.stage, Streams{Seed: uint64(seed), Stage: n.pos}, sc.Measure.Every, probeFn)
+			every := sc.Measure.Every
+			if n.stage.Every > 0 {
+				every = n.stage.Every
+			}
+			err := w.Run(ctx, m, n.stage, Streams{Seed: uint64(seed), Stage: n.pos}, every, probeFn)
 			if err != nil {
 				var de *pipeline.DivergedError
 				if errors.As(err, &de) || ctx.Err() == nil {
