@@ -241,3 +241,34 @@ func TestStepAllocs(t *testing.T) {
 func close(a, b, tol float64) bool {
 	return math.Abs(a-b) <= tol*(1+math.Max(math.Abs(a), math.Abs(b)))
 }
+
+// TestAdamVectorBits checks that the SIMD Adam update gives every element
+// the bits of the scalar loop, over many steps and odd lengths.
+func TestAdamVectorBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 11))
+	for _, n := range []int{1, 3, 4, 7, 64, 1027} {
+		p1 := make([]float64, n)
+		g := make([]float64, n)
+		for i := range p1 {
+			p1[i] = rng.NormFloat64()
+		}
+		p2 := append([]float64(nil), p1...)
+		a := NewAdam(3e-3, n)
+		m, v := make([]float64, n), make([]float64, n)
+		for step := 1; step <= 50; step++ {
+			for i := range g {
+				g[i] = rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-4))
+			}
+			a.Step(p1, g)
+			b1, b2 := a.Beta1, a.Beta2 // variables: 1 - 0.9 as a constant rounds differently
+			k := adamConsts{b1: b1, b2: b2, omb1: 1 - b1, omb2: 1 - b2,
+				c1: 1 / (1 - math.Pow(b1, float64(step))), c2: 1 / (1 - math.Pow(b2, float64(step))), lr: a.LR, eps: a.Eps}
+			adamScalar(p2, g, m, v, &k)
+		}
+		for i := range p1 {
+			if math.Float64bits(p1[i]) != math.Float64bits(p2[i]) {
+				t.Fatalf("n %d: θ[%d] = %v (Step) vs %v (scalar loop)", n, i, p1[i], p2[i])
+			}
+		}
+	}
+}

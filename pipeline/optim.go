@@ -50,13 +50,29 @@ func NewAdam(lr float64, n int) *Adam {
 // Step implements Optimizer.
 func (o *Adam) Step(params, grad []float64) {
 	o.t++
-	c1 := 1 / (1 - math.Pow(o.Beta1, float64(o.t)))
-	c2 := 1 / (1 - math.Pow(o.Beta2, float64(o.t)))
-	b1, b2 := o.Beta1, o.Beta2
-	m, v := o.m[:len(grad)], o.v[:len(grad)]
+	k := adamConsts{
+		b1: o.Beta1, b2: o.Beta2, omb1: 1 - o.Beta1, omb2: 1 - o.Beta2,
+		c1: 1 / (1 - math.Pow(o.Beta1, float64(o.t))), c2: 1 / (1 - math.Pow(o.Beta2, float64(o.t))),
+		lr: o.LR, eps: o.Eps,
+	}
+	n := len(grad)
+	params, m, v := params[:n], o.m[:n], o.v[:n]
+	done := adamVector(params, grad, m, v, &k) // a SIMD prefix where the CPU has one
+	adamScalar(params[done:], grad[done:], m[done:], v[done:], &k)
+}
+
+// adamConsts are one Adam step's constants; the vector and scalar loops
+// must evaluate the update with the same operations in the same order, so
+// that a parameter gets the same bits whichever loop updates it.
+type adamConsts struct{ b1, b2, omb1, omb2, c1, c2, lr, eps float64 }
+
+// adamScalar is the update, element by element:
+//
+//	m = b1·m + (1−b1)·g,  v = b2·v + ((1−b2)·g)·g,  θ −= (lr·(m·c1)) / (√(v·c2) + ε).
+func adamScalar(params, grad, m, v []float64, k *adamConsts) {
 	for i, g := range grad {
-		m[i] = b1*m[i] + (1-b1)*g
-		v[i] = b2*v[i] + (1-b2)*g*g
-		params[i] -= o.LR * (m[i] * c1) / (math.Sqrt(v[i]*c2) + o.Eps)
+		m[i] = k.b1*m[i] + k.omb1*g
+		v[i] = k.b2*v[i] + k.omb2*g*g
+		params[i] -= k.lr * (m[i] * k.c1) / (math.Sqrt(v[i]*k.c2) + k.eps)
 	}
 }
