@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"math"
 	"math/rand/v2"
 )
 
@@ -66,55 +65,5 @@ func (s *CoTSFT) Run(ctx context.Context, d *Episodes, st Stage, rng *rand.Rand,
 	if d.Len() == 0 {
 		return errors.New("cot sft: no examples")
 	}
-	bs := st.Batch
-	if bs <= 0 {
-		bs = 32
-	}
-	bs = min(bs, d.Len())
-	total := st.Steps
-	var perm []int
-	if st.Epochs > 0 {
-		total = st.Epochs * ((d.Len() + bs - 1) / bs)
-		perm = make([]int, d.Len())
-		for i := range perm {
-			perm[i] = i
-		}
-	}
-	if cap(s.idx) < bs {
-		s.idx = make([]int, bs)
-	}
-	if probe != nil {
-		if err := probe(0); err != nil {
-			return err
-		}
-	}
-	pos := len(perm)
-	for step := 1; step <= total; step++ {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		idx := s.idx[:bs]
-		if perm != nil {
-			if pos >= len(perm) {
-				rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-				pos = 0
-			}
-			idx = perm[pos:min(pos+bs, len(perm))]
-			pos += len(idx)
-		} else {
-			for i := range idx {
-				idx[i] = rng.IntN(d.Len())
-			}
-		}
-		loss := s.Step(d, idx)
-		if math.IsNaN(loss) || math.IsInf(loss, 0) || loss > maxLoss {
-			return &DivergedError{Step: step, Loss: loss}
-		}
-		if probe != nil && ((every > 0 && step%every == 0) || step == total) {
-			if err := probe(step); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return minibatches(ctx, d.Len(), st, rng, &s.idx, s.Policy.Params, every, probe, func(idx []int) float64 { return s.Step(d, idx) })
 }

@@ -86,39 +86,49 @@ func (t *Trainer) Step(d *Dataset, idx []int) float64 {
 // Batch, or Steps minibatches drawn with replacement. probe (if not nil) is
 // called at step 0, every `every` steps and after the last step.
 func (t *Trainer) Run(ctx context.Context, d *Dataset, st Stage, rng *rand.Rand, every int, probe Probe) error {
+	return minibatches(ctx, d.Len(), st, rng, &t.idx, t.Model.Params, every, probe, func(idx []int) float64 { return t.Step(d, idx) })
+}
+
+// minibatches is the loop of a supervised stage over n examples: Epochs
+// shuffled passes in minibatches of Batch (default 32), or Steps
+// minibatches drawn with replacement; step takes a gradient step on the
+// examples idx and returns the loss before it. The loss is checked for
+// divergence at every step and params every paramCheckEvery steps; probe
+// (if not nil) is called at step 0, every `every` steps and after the last.
+// buf is reused for the indices.
+func minibatches(ctx context.Context, n int, st Stage, rng *rand.Rand, buf *[]int, params []float64, every int, probe Probe, step func(idx []int) float64) error {
 	bs := st.Batch
 	if bs <= 0 {
 		bs = 32
 	}
-	bs = min(bs, d.Len())
+	bs = min(bs, n)
 	total := st.Steps
 	var perm []int
 	if st.Epochs > 0 {
-		perStep := (d.Len() + bs - 1) / bs
-		total = st.Epochs * perStep
-		perm = make([]int, d.Len())
+		total = st.Epochs * ((n + bs - 1) / bs)
+		perm = make([]int, n)
 		for i := range perm {
 			perm[i] = i
 		}
 	}
-	if cap(t.idx) < bs {
-		t.idx = make([]int, bs)
+	if cap(*buf) < bs {
+		*buf = make([]int, bs)
 	}
-	call := func(step int) error {
+	call := func(s int) error {
 		if probe == nil {
 			return nil
 		}
-		return probe(step)
+		return probe(s)
 	}
 	if err := call(0); err != nil {
 		return err
 	}
 	pos := len(perm)
-	for step := 1; step <= total; step++ {
+	for s := 1; s <= total; s++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		idx := t.idx[:bs]
+		idx := (*buf)[:bs]
 		if perm != nil {
 			if pos >= len(perm) {
 				rng.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
@@ -128,19 +138,19 @@ func (t *Trainer) Run(ctx context.Context, d *Dataset, st Stage, rng *rand.Rand,
 			pos += len(idx)
 		} else {
 			for i := range idx {
-				idx[i] = rng.IntN(d.Len())
+				idx[i] = rng.IntN(n)
 			}
 		}
-		loss := t.Step(d, idx)
-		var params []float64
-		if step%paramCheckEvery == 1 || step == total {
-			params = t.Model.Params
+		loss := step(idx)
+		var check []float64
+		if s%paramCheckEvery == 1 || s == total {
+			check = params
 		}
-		if err := CheckDiverged(step, loss, params); err != nil {
+		if err := CheckDiverged(s, loss, check); err != nil {
 			return err
 		}
-		if (every > 0 && step%every == 0) || step == total {
-			if err := call(step); err != nil {
+		if (every > 0 && s%every == 0) || s == total {
+			if err := call(s); err != nil {
 				return err
 			}
 		}
