@@ -36,6 +36,8 @@ func loadScenario(c *cli.Context) (*scenarios.Scenario, error) {
 	return sc, nil
 }
 
+var seedsFlag = &cli.IntFlag{Name: "seeds", Usage: "number of seeds", DefaultText: "the scenario's"}
+
 var setFlag = &cli.StringSliceFlag{
 	Name:  "set",
 	Usage: "override a scenario value by its path, `PATH=VALUE`: world.coupling=0, seeds=4, arms.insecure.0.narrow-finetune.examples=300 (repeatable)",
@@ -60,7 +62,7 @@ Examples:
    natmo run emergent-misalignment --set world.coupling=0 --out results/uncoupled
    natmo run my-scenario.yaml --seeds 16 --workers 2`,
 		Flags: []cli.Flag{
-			&cli.IntFlag{Name: "seeds", Usage: "number of seeds", DefaultText: "the scenario's"},
+			seedsFlag,
 			&cli.IntFlag{Name: "workers", Value: defaultWorkers(), Usage: "seeds trained at once (results do not depend on it)", DefaultText: "the number of CPUs"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "results `DIR`", DefaultText: "results/NAME"},
 			setFlag,
@@ -225,7 +227,7 @@ func showCommand() *cli.Command {
 		Name:      "show",
 		Usage:     "explain a scenario: what it does, what to look at, and its resolved settings",
 		ArgsUsage: "SCENARIO|FILE",
-		Flags:     []cli.Flag{setFlag, &cli.IntFlag{Name: "seeds", Usage: "number of seeds", DefaultText: "the scenario's"}},
+		Flags:     []cli.Flag{setFlag, seedsFlag},
 		Action: func(c *cli.Context) error {
 			sc, err := loadScenario(c)
 			if err != nil {
@@ -245,7 +247,7 @@ func validateCommand() *cli.Command {
 		Name:      "validate",
 		Usage:     "check a scenario file (and overrides) without running it",
 		ArgsUsage: "FILE",
-		Flags:     []cli.Flag{setFlag, &cli.IntFlag{Name: "seeds", Usage: "number of seeds", DefaultText: "the scenario's"}},
+		Flags:     []cli.Flag{setFlag, seedsFlag},
 		Action: func(c *cli.Context) error {
 			sc, err := loadScenario(c)
 			if err != nil {

@@ -41,7 +41,7 @@ Examples:
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "over", Usage: "a swept setting and its values, `KEY=V1,V2,...` (repeatable: a grid)"},
 			setFlag,
-			&cli.IntFlag{Name: "seeds", Usage: "number of seeds", DefaultText: "the scenario's"},
+			seedsFlag,
 			&cli.IntFlag{Name: "workers", Value: defaultWorkers(), Usage: "seeds trained at once (results do not depend on it)", DefaultText: "the number of CPUs"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "sweep `DIR`", DefaultText: "results/NAME-sweep"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing folder"},
