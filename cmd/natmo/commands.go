@@ -36,11 +36,17 @@ func loadScenario(c *cli.Context) (*scenarios.Scenario, error) {
 	return sc, nil
 }
 
-var seedsFlag = &cli.IntFlag{Name: "seeds", Usage: "number of seeds", DefaultText: "the scenario's"}
+// seedsFlag and setFlag are made afresh for each command: a cli flag holds
+// state once parsed.
+func seedsFlag() cli.Flag {
+	return &cli.IntFlag{Name: "seeds", Usage: "number of seeds", DefaultText: "the scenario's"}
+}
 
-var setFlag = &cli.StringSliceFlag{
-	Name:  "set",
-	Usage: "override a scenario value by its path, `PATH=VALUE`: world.coupling=0, seeds=4, arms.insecure.0.narrow-finetune.examples=300 (repeatable)",
+func setFlag() cli.Flag {
+	return &cli.StringSliceFlag{
+		Name:  "set",
+		Usage: "override a scenario value by its path, `PATH=VALUE`: world.coupling=0, seeds=4, arms.insecure.0.narrow-finetune.examples=300 (repeatable)",
+	}
 }
 
 func runCommand() *cli.Command {
@@ -62,10 +68,10 @@ Examples:
    natmo run emergent-misalignment --set world.coupling=0 --out results/uncoupled
    natmo run my-scenario.yaml --seeds 16 --workers 2`,
 		Flags: []cli.Flag{
-			seedsFlag,
+			seedsFlag(),
 			&cli.IntFlag{Name: "workers", Value: defaultWorkers(), Usage: "seeds trained at once (results do not depend on it)", DefaultText: "the number of CPUs"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "results `DIR`", DefaultText: "results/NAME"},
-			setFlag,
+			setFlag(),
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing results folder"},
 			&cli.BoolFlag{Name: "resume", Usage: "finish an interrupted run in --out, training only the seeds it lacks"},
 			&cli.BoolFlag{Name: "keep-going", Usage: "when a seed fails (e.g. diverges), let the others finish"},
@@ -227,7 +233,7 @@ func showCommand() *cli.Command {
 		Name:      "show",
 		Usage:     "explain a scenario: what it does, what to look at, and its resolved settings",
 		ArgsUsage: "SCENARIO|FILE",
-		Flags:     []cli.Flag{setFlag, seedsFlag},
+		Flags:     []cli.Flag{setFlag(), seedsFlag()},
 		Action: func(c *cli.Context) error {
 			sc, err := loadScenario(c)
 			if err != nil {
@@ -247,7 +253,7 @@ func validateCommand() *cli.Command {
 		Name:      "validate",
 		Usage:     "check a scenario file (and overrides) without running it",
 		ArgsUsage: "FILE",
-		Flags:     []cli.Flag{setFlag, seedsFlag},
+		Flags:     []cli.Flag{setFlag(), seedsFlag()},
 		Action: func(c *cli.Context) error {
 			sc, err := loadScenario(c)
 			if err != nil {

@@ -40,8 +40,8 @@ Examples:
    natmo sweep emergent-misalignment --over world.coupling=0,1 --shards 4 --out shard-$SLURM_ARRAY_TASK_ID`,
 		Flags: []cli.Flag{
 			&cli.StringSliceFlag{Name: "over", Usage: "a swept setting and its values, `KEY=V1,V2,...` (repeatable: a grid)"},
-			setFlag,
-			seedsFlag,
+			setFlag(),
+			seedsFlag(),
 			&cli.IntFlag{Name: "workers", Value: defaultWorkers(), Usage: "seeds trained at once (results do not depend on it)", DefaultText: "the number of CPUs"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "sweep `DIR`", DefaultText: "results/NAME-sweep"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing folder"},
