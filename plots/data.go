@@ -3,8 +3,10 @@ package plots
 import (
 	"fmt"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim/results"
@@ -159,10 +161,19 @@ func (ix *index) curve(arm, stage, metric string) []curvePoint {
 		steps = append(steps, s)
 	}
 	slices.Sort(steps)
+	// Each point's bootstrap is independent of the others: share them out
+	// over the CPUs (a curves figure is most of a run's drawing time).
 	out := make([]curvePoint, len(steps))
-	for i, s := range steps {
-		out[i] = curvePoint{Step: s, stat: statOf(bySteps[s])}
+	workers := min(runtime.GOMAXPROCS(0), len(steps))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < len(steps); i += workers {
+				out[i] = curvePoint{Step: steps[i], stat: statOf(bySteps[steps[i]])}
+			}
+		})
 	}
+	wg.Wait()
 	return out
 }
 
