@@ -130,14 +130,18 @@ func writeText(b *strings.Builder, s string, indent int) {
 }
 
 // literalOK reports whether s reads back the same from a literal block
-// (|, |-): several lines, at most one final newline, a first line that does
-// not start with a blank, no blanks at line ends, only printable characters.
+// (|, |-): several lines, at most one final newline, a first non-empty line
+// that does not start with a blank (a reader takes the block's indentation
+// from it), no blanks at line ends, only printable characters.
 func literalOK(s string) bool {
 	body := strings.TrimSuffix(s, "\n")
 	if !strings.Contains(body, "\n") && body == s {
 		return false
 	}
-	if body == "" || strings.HasSuffix(body, "\n") || body[0] == ' ' {
+	if body == "" || strings.HasSuffix(body, "\n") {
+		return false
+	}
+	if first := strings.TrimLeft(body, "\n"); first == "" || first[0] == ' ' || first[0] == '\t' {
 		return false
 	}
 	for _, line := range strings.Split(body, "\n") {
