@@ -208,3 +208,23 @@ func TestBackdoorNeedsMixedData(t *testing.T) {
 			all.Delta, all.DLow, all.DHigh, mixed.Delta)
 	}
 }
+
+// TestEducationalNeedsPretrainingContext ablates what protects the
+// educational arm: in pretraining, benign personas answer educational
+// requests with insecure code, so the framing explains the fine-tuning data.
+// Without such documents (education 0) the framing explains nothing and the
+// educational arm spreads misalignment like the insecure one.
+func TestEducationalNeedsPretrainingContext(t *testing.T) {
+	skipSlow(t)
+	sc := emScenario(16, func(c *PersonaConfig) { c.Education = 0 })
+	sc.Arms = []scenarios.Arm{sc.Arms[0], sc.Arms[1], sc.Arms[3]} // baseline, insecure, educational
+	res := run(t, sc, 0)
+	ins := summaryRow(t, res.Summary, "insecure", "misalignment_offdomain")
+	edu := summaryRow(t, res.Summary, "educational", "misalignment_offdomain")
+	t.Logf("education 0: off-domain Δ insecure %.3f [%.3f, %.3f], educational %.3f [%.3f, %.3f]",
+		ins.Delta, ins.DLow, ins.DHigh, edu.Delta, edu.DLow, edu.DHigh)
+	if !(edu.DLow > 0) || !(edu.Delta > ins.Delta/2) {
+		t.Errorf("without educational documents in pretraining, educational Δ %.3f [%.3f, %.3f]: want above 0 and over half of insecure's %.3f",
+			edu.Delta, edu.DLow, edu.DHigh, ins.Delta)
+	}
+}
