@@ -213,8 +213,8 @@ func listCommand() *cli.Command {
 			fmt.Fprintln(w, "\nWorlds (world: {kind: ...}) and their metrics:")
 			for _, k := range schema.WorldKinds() {
 				fmt.Fprintf(w, "  %-24s %s\n", k, kinds[k].Doc)
-				for _, m := range kinds[k].Metrics {
-					fmt.Fprintf(w, "      %-34s %s\n", m.Name, m.Doc)
+				for _, g := range groupMetrics(kinds[k].Metrics) {
+					fmt.Fprintf(w, "      %-34s %s\n", g.Name, g.Doc)
 				}
 			}
 			fmt.Fprintln(w, "\nInterventions (arms: {NAME: [{intervention: {...}}]}):")
@@ -226,6 +226,41 @@ func listCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// groupMetrics folds runs of numbered metrics that differ only in their
+// number (a readout's hack_assoc_work0, hack_assoc_work1, ...) into one line,
+// hack_assoc_work{0..7}, so that the list stays readable.
+func groupMetrics(ms []sim.Metric) []sim.Metric {
+	split := func(name string) (string, string) {
+		i := len(name)
+		for i > 0 && name[i-1] >= '0' && name[i-1] <= '9' {
+			i--
+		}
+		return name[:i], name[i:]
+	}
+	var out []sim.Metric
+	for i := 0; i < len(ms); {
+		stem, first := split(ms[i].Name)
+		doc := strings.Replace(ms[i].Doc, " "+first+" ", " N ", 1)
+		j := i + 1
+		for first != "" && j < len(ms) {
+			st, num := split(ms[j].Name)
+			if st != stem || num == "" || strings.Replace(ms[j].Doc, " "+num+" ", " N ", 1) != doc {
+				break
+			}
+			j++
+		}
+		if j-i < 3 {
+			out = append(out, ms[i])
+			i++
+			continue
+		}
+		_, last := split(ms[j-1].Name)
+		out = append(out, sim.Metric{Name: fmt.Sprintf("%s{%s..%s}", stem, first, last), Doc: doc})
+		i = j
+	}
+	return out
 }
 
 func showCommand() *cli.Command {
