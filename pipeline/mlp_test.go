@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -57,30 +58,27 @@ func TestMLPGradient(t *testing.T) {
 		dx := blas64.General{Rows: 7, Cols: sizes[0], Stride: sizes[0], Data: make([]float64, 7*sizes[0])}
 		c.loss(ws)
 		c.m.Backward(c.x, ws, grad, dx)
-		const h = 1e-6
-		for i := range c.m.Params {
-			old := c.m.Params[i]
-			c.m.Params[i] = old + h
-			up := c.loss(ws)
-			c.m.Params[i] = old - h
-			down := c.loss(ws)
-			c.m.Params[i] = old
-			num := (up - down) / (2 * h)
-			if !close(grad[i], num, 1e-6) {
-				t.Errorf("sizes %v: ∂L/∂θ[%d] = %.9g, finite difference %.9g", sizes, i, grad[i], num)
-			}
-		}
-		for i := range c.x.Data {
-			old := c.x.Data[i]
-			c.x.Data[i] = old + h
-			up := c.loss(ws)
-			c.x.Data[i] = old - h
-			down := c.loss(ws)
-			c.x.Data[i] = old
-			num := (up - down) / (2 * h)
-			if !close(dx.Data[i], num, 1e-6) {
-				t.Errorf("sizes %v: ∂L/∂x[%d] = %.9g, finite difference %.9g", sizes, i, dx.Data[i], num)
-			}
+		loss := func() float64 { return c.loss(ws) }
+		checkGradient(t, fmt.Sprintf("sizes %v: ∂L/∂θ", sizes), c.m.Params, grad, loss, 1e-6)
+		checkGradient(t, fmt.Sprintf("sizes %v: ∂L/∂x", sizes), c.x.Data, dx.Data, loss, 1e-6)
+	}
+}
+
+// checkGradient compares grad, the analytic gradient of loss in xs, with
+// central finite differences, (L(x+h) − L(x−h)) / 2h, to relative tolerance
+// tol; xs is restored.
+func checkGradient(t *testing.T, label string, xs, grad []float64, loss func() float64, tol float64) {
+	t.Helper()
+	const h = 1e-6
+	for i := range xs {
+		old := xs[i]
+		xs[i] = old + h
+		up := loss()
+		xs[i] = old - h
+		down := loss()
+		xs[i] = old
+		if num := (up - down) / (2 * h); !close(grad[i], num, tol) {
+			t.Errorf("%s[%d] = %.9g, finite difference %.9g", label, i, grad[i], num)
 		}
 	}
 }
@@ -98,17 +96,8 @@ func TestCrossEntropyGradient(t *testing.T) {
 	}
 	lo, hi, y := []int{0, 3, 6, 0, 2}, []int{3, 6, 9, 9, 4}, []int{1, 5, 6, 8, 2}
 	CrossEntropy(z, lo, hi, y, dz)
-	const h = 1e-6
+	checkGradient(t, "∂L/∂z", z.Data, dz.Data, func() float64 { return CrossEntropy(z, lo, hi, y, scratch) }, 1e-7)
 	for i := range z.Data {
-		old := z.Data[i]
-		z.Data[i] = old + h
-		up := CrossEntropy(z, lo, hi, y, scratch)
-		z.Data[i] = old - h
-		down := CrossEntropy(z, lo, hi, y, scratch)
-		z.Data[i] = old
-		if num := (up - down) / (2 * h); !close(dz.Data[i], num, 1e-7) {
-			t.Errorf("∂L/∂z[%d] = %.9g, finite difference %.9g", i, dz.Data[i], num)
-		}
 		r, j := i/cols, i%cols
 		if (j < lo[r] || j >= hi[r]) && dz.Data[i] != 0 {
 			t.Errorf("row %d: gradient %g on non-candidate column %d", r, dz.Data[i], j)

@@ -86,15 +86,7 @@ type stat struct {
 // statOf returns the statistics of the values of a seed→value map, taken in
 // seed order so that the bootstrap is reproducible.
 func statOf(bySeed map[int]float64) stat {
-	seeds := make([]int, 0, len(bySeed))
-	for s := range bySeed {
-		seeds = append(seeds, s)
-	}
-	slices.Sort(seeds)
-	xs := make([]float64, len(seeds))
-	for i, s := range seeds {
-		xs[i] = bySeed[s]
-	}
+	_, xs := results.BySeed(bySeed)
 	var st stat
 	st.N = len(xs)
 	st.Mean, st.Low, st.High = results.MeanCI(xs)

@@ -62,6 +62,15 @@ type Arm struct {
 	Interventions []interventions.Intervention
 }
 
+// ArmNames returns the names of the scenario's arms, baseline first.
+func (sc *Scenario) ArmNames() []string {
+	ns := make([]string, len(sc.Arms))
+	for i, a := range sc.Arms {
+		ns[i] = a.Name
+	}
+	return ns
+}
+
 // Pipeline returns the arm's pipeline built on base.
 func (a Arm) Pipeline(base pipeline.Pipeline) (pipeline.Pipeline, error) {
 	return interventions.ApplyAll(base, a.Interventions)

@@ -58,7 +58,7 @@ func RunDir(ctx context.Context, sc *scenarios.Scenario, dir string, opt DirOpti
 		return nil, &DirError{Dir: dir, Err: err}
 	}
 	man := NewManifest(sc, &Result{}, started, opt.Command)
-	man.Arms, man.Metrics, man.Complete = armNames(sc), sc.Measure.Metrics, false
+	man.Arms, man.Metrics, man.Complete = sc.ArmNames(), sc.Measure.Metrics, false
 	if err := writeManifest(dir, man); err != nil {
 		return nil, err
 	}
@@ -124,14 +124,6 @@ func prepareDir(sc *scenarios.Scenario, dir string, opt DirOptions) error {
 		return fmt.Errorf("results: %w", err)
 	}
 	return nil
-}
-
-func armNames(sc *scenarios.Scenario) []string {
-	var ns []string
-	for _, a := range sc.Arms {
-		ns = append(ns, a.Name)
-	}
-	return ns
 }
 
 func seedFile(runs string, seed int, ext string) string {

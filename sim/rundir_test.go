@@ -67,7 +67,7 @@ func TestRunDirResume(t *testing.T) {
 	if _, err := RunDir(context.Background(), tinyScenario(), part, opt); err != nil {
 		t.Fatal(err)
 	}
-	root, _ := plan(tinyScenario())
+	root, _, _ := plan(tinyScenario())
 	if want := (4 - finished) * root.totalSteps(); trained != want {
 		t.Errorf("resume trained %d steps, want %d (only the %d missing seeds)", trained, want, 4-finished)
 	}

@@ -80,14 +80,17 @@ type node struct {
 	steps    int   // training steps of this stage (for progress)
 }
 
-// plan builds the tree of the arms' pipelines.
-func plan(sc *scenarios.Scenario) (*node, error) {
-	root := &node{pos: -1}
+// plan builds the tree of the arms' pipelines, and names each arm's stages
+// for its records.
+func plan(sc *scenarios.Scenario) (root *node, names [][]string, err error) {
+	root = &node{pos: -1}
+	names = make([][]string, len(sc.Arms))
 	for ai, arm := range sc.Arms {
 		p, err := arm.Pipeline(sc.Baseline)
 		if err != nil {
-			return nil, fmt.Errorf("arm %s: %w", arm.Name, err)
+			return nil, nil, fmt.Errorf("arm %s: %w", arm.Name, err)
 		}
+		names[ai] = stageNames(p)
 		n := root
 		for pos, st := range p {
 			var next *node
@@ -105,7 +108,7 @@ func plan(sc *scenarios.Scenario) (*node, error) {
 		}
 		n.arms = append(n.arms, ai)
 	}
-	return root, nil
+	return root, names, nil
 }
 
 // stageSteps is the number of optimiser steps of st, for progress only.
@@ -158,17 +161,9 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Result, err
 	if !ok {
 		return nil, fmt.Errorf("unknown world kind %q", sc.World.Kind)
 	}
-	root, err := plan(sc)
+	root, names, err := plan(sc)
 	if err != nil {
 		return nil, err
-	}
-	names := make([][]string, len(sc.Arms))
-	for ai, arm := range sc.Arms {
-		p, err := arm.Pipeline(sc.Baseline)
-		if err != nil {
-			return nil, fmt.Errorf("arm %s: %w", arm.Name, err)
-		}
-		names[ai] = stageNames(p)
 	}
 	workers := opt.Workers
 	if workers <= 0 {
@@ -244,10 +239,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Result, err
 		return nil, context.Cause(ctx)
 	}
 
-	res := &Result{Metrics: metrics}
-	for _, a := range sc.Arms {
-		res.Arms = append(res.Arms, a.Name)
-	}
+	res := &Result{Arms: sc.ArmNames(), Metrics: metrics}
 	// Records go arm by arm, then seed by seed.
 	for _, arm := range res.Arms {
 		for _, s := range seeds {

@@ -89,7 +89,7 @@ func PlanSweep(nameOrPath string, overrides []string, axes []scenarios.SweepAxis
 			return nil, err
 		}
 		sum := sha256.Sum256(sc.Resolved)
-		sw.Points = append(sw.Points, Point{Index: i, Values: vals, ID: hex.EncodeToString(sum[:6]), Seeds: sc.Seeds, Arms: armNames(sc), Scenario: sc})
+		sw.Points = append(sw.Points, Point{Index: i, Values: vals, ID: hex.EncodeToString(sum[:6]), Seeds: sc.Seeds, Arms: sc.ArmNames(), Scenario: sc})
 	}
 	return sw, nil
 }
@@ -156,7 +156,7 @@ func RunSweep(ctx context.Context, sw *Sweep, dir string, opt SweepOptions) (*Sw
 	}
 	total, offset := 0, 0
 	for _, p := range sw.Points {
-		root, err := plan(p.Scenario)
+		root, _, err := plan(p.Scenario)
 		if err != nil {
 			return nil, err
 		}

@@ -124,7 +124,7 @@ func TestSweepResume(t *testing.T) {
 		Progress: func(_, t int) { total = t }}); err != nil {
 		t.Fatal(err)
 	}
-	root, _ := plan(tinySweep(t).Points[0].Scenario)
+	root, _, _ := plan(tinySweep(t).Points[0].Scenario)
 	if want := (6 - len(done)) * root.totalSteps(); total != want {
 		t.Errorf("resume trained %d steps, want %d: only the %d missing units", total, want, 6-len(done))
 	}

@@ -276,7 +276,7 @@ func showCommand() *cli.Command {
 			}
 			w := c.App.Writer
 			fmt.Fprintf(w, "%s — %s\n\n%s\n", sc.Name, sc.Title, strings.TrimSpace(sc.About))
-			fmt.Fprintf(w, "\nArms: %s\n", strings.Join(armNames(sc), ", "))
+			fmt.Fprintf(w, "\nArms: %s\n", strings.Join(sc.ArmNames(), ", "))
 			fmt.Fprintf(w, "\nResolved scenario (%s):\n\n%s", sc.File, sc.Resolved)
 			return nil
 		},
@@ -295,16 +295,8 @@ func validateCommand() *cli.Command {
 				return err
 			}
 			fmt.Fprintf(c.App.Writer, "%s: ok — world %s, %d seeds, arms %s, metrics %s\n",
-				sc.File, sc.World.Kind, sc.Seeds, strings.Join(armNames(sc), ", "), strings.Join(sc.Measure.Metrics, ", "))
+				sc.File, sc.World.Kind, sc.Seeds, strings.Join(sc.ArmNames(), ", "), strings.Join(sc.Measure.Metrics, ", "))
 			return nil
 		},
 	}
-}
-
-func armNames(sc *scenarios.Scenario) []string {
-	var ns []string
-	for _, a := range sc.Arms {
-		ns = append(ns, a.Name)
-	}
-	return ns
 }

@@ -62,6 +62,22 @@ func Quantile(sorted []float64, p float64) float64 {
 	return sorted[i] + (h-float64(i))*(sorted[i+1]-sorted[i])
 }
 
+// BySeed returns the seeds of a seed→value map in increasing order and
+// their values in that order: the order every bootstrap takes its values
+// in, so that an interval does not depend on map iteration.
+func BySeed(vals map[int]float64) (seeds []int, xs []float64) {
+	seeds = make([]int, 0, len(vals))
+	for s := range vals {
+		seeds = append(seeds, s)
+	}
+	slices.Sort(seeds)
+	xs = make([]float64, len(seeds))
+	for i, s := range seeds {
+		xs[i] = vals[s]
+	}
+	return seeds, xs
+}
+
 // Summarise computes the summary table from records: for every arm and
 // metric, the value at each seed's last probe (the largest stage position,
 // then step, in record order), its mean and interval over seeds, and the
@@ -83,15 +99,7 @@ func Summarise(recs []Record, arms, metrics []string, baseline string) []Summary
 	for _, a := range arms {
 		for _, m := range metrics {
 			vals := final[key{a, m}]
-			seeds := make([]int, 0, len(vals))
-			for s := range vals {
-				seeds = append(seeds, s)
-			}
-			slices.Sort(seeds)
-			xs := make([]float64, len(seeds))
-			for i, s := range seeds {
-				xs[i] = vals[s]
-			}
+			seeds, xs := BySeed(vals)
 			if len(xs) == 0 {
 				continue // no seed finished: nothing to summarise, and no zero to mislead
 			}
