@@ -1,6 +1,7 @@
 // Package interventions holds declarative edits of a training pipeline:
-// narrow fine-tuning, optimising against a monitor, knocking out a stage...
-// Each is a small typed value that a scenario names, that validates itself,
+// narrow fine-tuning, optimising against a monitor, and the generic edits
+// that work in every world: knocking out a stage, adding one, changing one
+// stage's settings for one arm. Each is a small typed value that a scenario names, that validates itself,
 // and that rewrites a pipeline.Pipeline. None of them decides an outcome: they
 // only change what is trained on, and the world and the optimiser do the rest.
 package interventions
@@ -80,6 +81,12 @@ func builtins() []Entry {
 	return []Entry{
 		{Name: "narrow-finetune", Doc: "fine-tune on a narrow data set in one domain (Betley et al. 2025)",
 			New: func() Intervention { return NewNarrowFinetune() }},
+		{Name: "knockout", Doc: "remove stages by name: stage: sft or stage: [sft, harmlessness] (helpful-only, base, RL-only models)",
+			New: func() Intervention { return &Knockout{} }},
+		{Name: "add-stage", Doc: "insert a stage of any kind the world runs: {KIND: {settings}, before: NAME | after: NAME} (default: at the end)",
+			New: func() Intervention { return &AddStage{} }},
+		{Name: "modify", Doc: "change one stage's settings for this arm only: {stage: NAME, set: {lr: 0.001, steps: 100, kl: 0.03}}",
+			New: func() Intervention { return &Modify{} }},
 		{Name: "cot-pressure", Doc: "penalise the RL reward when a chain-of-thought monitor flags the episode (Baker et al. 2025)",
 			New: func() Intervention { return NewCoTPressure() }},
 	}

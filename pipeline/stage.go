@@ -1,13 +1,22 @@
 package pipeline
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strconv"
+)
 
 // A Stage is one declared step of a training pipeline: what kind of training,
 // on how much data, with which optimiser. It says nothing of how the data is
 // made; the world that runs the stage reads Kind and Data to generate it.
 type Stage struct {
-	// Kind is the stage kind: "pretrain", "sft", "finetune" or "rl".
+	// Kind is the stage kind, one the world runs: "pretrain", "sft",
+	// "finetune", "rl", ...
 	Kind string `yaml:"-" json:"kind"`
+	// Name, if set, is the stage's name in place of the one Pipeline.Names
+	// gives it (its kind, numbered on repeats). Names key the stage's random
+	// streams, its records and the edits that refer to it.
+	Name string `yaml:"name" json:"name,omitempty"`
 	// Label says where the stage came from (the baseline or an intervention's
 	// name); it is shown in results and never changes what the stage does.
 	Label string `yaml:"-" json:"label"`
@@ -25,6 +34,10 @@ type Stage struct {
 	// RL holds the knobs of an "rl" stage.
 	RL RLParams `yaml:",inline" json:"rl,omitempty"`
 
+	// Params holds the settings of the stage kind's own (a pointer to a
+	// world-defined struct, such as best-of-n's n), or nil.
+	Params any `yaml:"-" json:"params,omitempty"`
+
 	// Data describes the stage's data for the world (a world-specific value,
 	// such as an intervention's narrow data set); nil means the world's default
 	// data for Kind.
@@ -36,6 +49,43 @@ type Pipeline []Stage
 
 // Clone returns a copy of p that can be edited without changing p.
 func (p Pipeline) Clone() Pipeline { return append(Pipeline(nil), p...) }
+
+// Names returns the name of each stage of p: its Name if set, else its kind,
+// numbered from the second stage of that kind on ("sft", "finetune",
+// "finetune.2"). The number counts the stages of the kind before it, named or
+// not, so a name says where a stage sits among its kind.
+func (p Pipeline) Names() []string {
+	seen := map[string]int{}
+	names := make([]string, len(p))
+	for i, st := range p {
+		seen[st.Kind]++
+		switch k := seen[st.Kind]; {
+		case st.Name != "":
+			names[i] = st.Name
+		case k > 1:
+			names[i] = st.Kind + "." + strconv.Itoa(k)
+		default:
+			names[i] = st.Kind
+		}
+	}
+	return names
+}
+
+// Index returns the position of the stage named name, or -1.
+func (p Pipeline) Index(name string) int {
+	return slices.Index(p.Names(), name)
+}
+
+// CheckNames reports the first name that two stages of p share.
+func (p Pipeline) CheckNames() error {
+	names := p.Names()
+	for i, n := range names {
+		if j := slices.Index(names[:i], n); j >= 0 {
+			return fmt.Errorf("stages %d and %d are both named %q; expected unique names (give one a name:)", j+1, i+1, n)
+		}
+	}
+	return nil
+}
 
 // FieldError reports a bad value of a named field, so that a loader can point
 // at the field's place in a file.

@@ -17,6 +17,9 @@ type loader struct {
 	// origin maps the nodes that --set put into the tree to the override's
 	// text, so that a problem found in them is reported against the override.
 	origin map[ast.Node]string
+	// world is the world kind, once decoded: it says which stage kinds
+	// the pipeline may have.
+	worldKind string
 }
 
 // A cursor says where the decoder is, for messages: the dotted path (the

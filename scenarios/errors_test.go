@@ -111,7 +111,7 @@ func errorCases(t testing.TB) []errorCase {
 		{name: "stage string for integer", src: edit(t, "examples: 2000", "examples: lots"), place: "t.yaml:5:26: ", want: `expected an integer for baseline.0.pretrain.examples, got "lots"`},
 		{name: "stage bool for integer", src: edit(t, "epochs: 3,", "epochs: true,"), place: "t.yaml:5:40: ", want: "expected an integer for baseline.0.pretrain.epochs, got true"},
 		{name: "negative lr", src: edit(t, "lr: 0.003", "lr: -0.003"), place: "t.yaml:5:43: ", want: "bad value for lr in baseline.0.pretrain: must be a positive number, got -0.003"},
-		{name: "rl key in pretrain", src: edit(t, "lr: 0.003", "lr: 0.003, kl: 0.1"), place: "t.yaml:5:54: ", want: `key "kl" in baseline.0.pretrain applies only to rl stages; expected one of examples, epochs, steps, batch, lr, optimizer`},
+		{name: "rl key in pretrain", src: edit(t, "lr: 0.003", "lr: 0.003, kl: 0.1"), place: "t.yaml:5:54: ", want: `key "kl" in baseline.0.pretrain applies only to rl stages; expected one of name, examples, epochs, steps, batch, lr, optimizer, every`},
 		{name: "stage settings not indented", src: edit(t, "  - sft: {examples: 200, epochs: 2, lr: 0.001}", "  - sft:\n    lr: 0.001"), place: "t.yaml:7:5: ", want: "2 keys (sft, lr) in baseline.1; expected one key naming the stage kind"},
 		{name: "world cannot run a stage", src: edit(t, "  - sft: {examples: 200, epochs: 2, lr: 0.001}", "  - rl: {steps: 10, lr: 0.1}"), place: "t.yaml:6:5: ", want: "baseline.1.rl: the persona world has no reward for rl stages"},
 
@@ -127,7 +127,7 @@ func errorCases(t testing.TB) []errorCase {
 		{name: "intervention rejects a value", src: edit(t, "target: harmful", "target: evil"), place: "t.yaml:8:47: ", want: `bad value for target in arms.insecure.0.narrow-finetune: must be harmful, helpful or unhelpful, got "evil"`},
 		{name: "world rejects an intervention field", src: edit(t, "domain: code, target: harmful", "domain: cooking, target: harmful"), place: "t.yaml:8:33: ", want: `bad value for domain in arms.insecure.0.narrow-finetune: the world has no domain "cooking"`},
 		{name: "world rejects a default", src: edit(t, "kind: persona, coupling: 1.0", "kind: cot"), place: "t.yaml:8:15: ", want: "bad value for steps in arms.insecure.0.narrow-finetune (not set here, so the default): the cot world has no fine-tuning data"},
-		{name: "intervention cannot apply", src: edit(t, "[{narrow-finetune: {domain: code, target: helpful}}]", "[{knockout: {stage: rl}}]"), place: "t.yaml:9:13: ", want: "cannot apply knockout in arms.secure.0.knockout to the pipeline so far: no rl stage to remove"},
+		{name: "intervention cannot apply", src: edit(t, "[{narrow-finetune: {domain: code, target: helpful}}]", "[{strip-kind: {stage: rl}}]"), place: "t.yaml:9:13: ", want: "cannot apply strip-kind in arms.secure.0.strip-kind to the pipeline so far (pretrain, sft): no rl stage to remove"},
 
 		// measure: and figures:
 		{name: "unknown measure key", src: edit(t, "{every: 25,", "{evry: 25,"), place: "t.yaml:10:11: ", want: `unknown key "evry" in measure; did you mean "every"?`},
@@ -140,7 +140,7 @@ func errorCases(t testing.TB) []errorCase {
 		{name: "figure without kind", src: edit(t, "{kind: curves, metrics", "{metrics"), place: "t.yaml:12:6: ", want: "missing kind in figures.0; expected one of curves, bars, dose, scatter, grid, profile"},
 		{name: "figure metric not measured", src: edit(t, "metrics: [misalignment_offdomain]}", "metrics: [helpfulness]}"), place: "t.yaml:12:30: ", want: `metric "helpfulness" is not measured; expected one of measure.metrics`},
 		{name: "figure unknown key", src: edit(t, "metrics: [misalignment_offdomain]}", "metrix: [misalignment_offdomain]}"), place: "t.yaml:12:20: ", want: `unknown key "metrix" in figures.0; did you mean "metric"?`},
-		{name: "figure stage not run", src: edit(t, "metrics: [misalignment_offdomain]}", "metrics: [misalignment_offdomain], stage: rl}"), place: "t.yaml:12:62: ", want: `stage "rl" is in no arm's pipeline; expected one of pretrain, sft, finetune`},
+		{name: "figure stage not run", src: edit(t, "metrics: [misalignment_offdomain]}", "metrics: [misalignment_offdomain], stage: rl}"), place: "t.yaml:12:62: ", want: `stage "rl" is in no arm's pipeline (stages are named by kind, kind.2 for a repeat, or name:; all draws every stage); expected one of pretrain, sft, finetune`},
 
 		// --set overrides.
 		{name: "override without =", src: base, sets: []string{"seeds"}, place: "--set seeds: ", want: "expected key.path=value"},

@@ -123,6 +123,7 @@ func (l *loader) scenario(root ast.Node, sc *Scenario) error {
 		return err
 	}
 	sc.World = world
+	l.worldKind = world.Kind
 	if sc.Seeds, err = l.seeds(get("seeds")); err != nil {
 		return err
 	}
@@ -136,14 +137,15 @@ func (l *loader) scenario(root ast.Node, sc *Scenario) error {
 		return err
 	}
 	sc.Arms = arms
-	kinds, err := l.checkStages(world.Config, base, baseSrc, arms, armSrc)
+	stages, notes, err := l.checkStages(world.Config, base, baseSrc, arms, armSrc)
 	if err != nil {
 		return err
 	}
+	sc.Notes = notes
 	if sc.Measure, err = l.measure(get("measure"), world.Kind); err != nil {
 		return err
 	}
-	sc.Figures, err = l.figures(get("figures"), world.Kind, sc.Measure.Metrics, kinds)
+	sc.Figures, err = l.figures(get("figures"), world.Kind, sc.Measure.Metrics, stages)
 	return err
 }
 
@@ -265,9 +267,4 @@ func isName(s string, underscore bool) bool {
 // FigureKinds lists the kinds of figure a scenario can ask for.
 func FigureKinds() []string {
 	return []string{"curves", "bars", "dose", "scatter", "grid", "profile"}
-}
-
-// StageKinds lists the stage kinds a baseline pipeline can have.
-func StageKinds() []string {
-	return []string{"pretrain", "sft", "finetune", "rl"}
 }

@@ -92,8 +92,8 @@ type figureSpec struct {
 }
 
 // figures decodes the figures: list. Each figure's kind must be one of
-// FigureKinds, its metrics measured, its stage a stage kind that some arm
-// runs; a figure without a name is named after its kind and metrics, and
+// FigureKinds, its metrics measured, its stage the name of a stage that
+// some arm runs or StageAll; a figure without a name is named after its kind and metrics, and
 // names must be unique.
 func (l *loader) figures(mv *ast.MappingValueNode, kind string, measured, stages []string) ([]Figure, error) {
 	if mv == nil || isNull(mv.Value) {
@@ -153,9 +153,9 @@ func (l *loader) figures(mv *ast.MappingValueNode, kind string, measured, stages
 		if err := l.checkMetrics(mn, mc, f.Metrics, known, measured, kind); err != nil {
 			return nil, err
 		}
-		if f.Stage != "" && !slices.Contains(stages, f.Stage) {
+		if f.Stage != "" && f.Stage != StageAll && !slices.Contains(stages, f.Stage) {
 			n, kc := key("stage")
-			e := l.errAtf(n, kc, "stage %s is in no arm's pipeline", quoteTrunc(f.Stage))
+			e := l.errAtf(n, kc, "stage %s is in no arm's pipeline (stages are named by kind, kind.2 for a repeat, or name:; %s draws every stage)", quoteTrunc(f.Stage), StageAll)
 			if e.Suggest = suggest(f.Stage, stages); e.Suggest == "" {
 				e.Msg += "; expected one of " + list(stages)
 			}

@@ -8,6 +8,10 @@ import (
 	"github.com/natmo/natmo/pipeline"
 )
 
+// StageAll is the figure stage that draws each arm's whole trajectory, its
+// stages one after the other on one step axis.
+const StageAll = "all"
+
 // BaselineArm is the name of the arm that runs the baseline pipeline with no
 // intervention; every scenario has it, first, and deltas are taken against it.
 const BaselineArm = "baseline"
@@ -36,6 +40,9 @@ type Scenario struct {
 	Overrides []string
 	// Resolved is the scenario as YAML after overrides, for manifests.
 	Resolved []byte
+	// Notes are remarks on a valid scenario worth a user's attention, such
+	// as two arms that run the same pipeline.
+	Notes []string
 }
 
 // World names the toy world and holds its configuration.
@@ -90,8 +97,10 @@ type Figure struct {
 	Kind string `yaml:"kind"`
 	// Metrics are the metrics drawn (curves: one panel each; bars: the first).
 	Metrics []string `yaml:"metrics"`
-	// Stage is the stage kind whose steps form the x axis of a curves figure
-	// (default: the last stage of the arms that have interventions).
+	// Stage is the name of the stage whose steps form the x axis of a
+	// curves figure, or StageAll for each arm's whole run on one axis with
+	// its stage boundaries marked (default: the last stage of the arms that
+	// have interventions, or StageAll when those arms end differently).
 	Stage string `yaml:"stage"`
 	// Name names the figure's files (default: kind and metrics).
 	Name string `yaml:"name"`
@@ -109,6 +118,19 @@ type Schema interface {
 	NewWorldConfig(kind string) (WorldConfig, bool)
 	// Metrics lists the metric names a world kind can measure.
 	Metrics(kind string) []string
+	// StageKinds lists the stage kinds a world kind runs.
+	StageKinds(kind string) []StageKind
 	// Interventions is the intervention registry.
 	Interventions() *interventions.Registry
+}
+
+// A StageKind is a kind of stage a world runs, such as pretrain or rl.
+type StageKind struct {
+	Name string
+	Doc  string // one line, for listings
+	// Params, if not nil, returns a pointer to a fresh struct (with yaml
+	// tags and its defaults) of the kind's own settings, decoded from the
+	// same mapping as the common ones into pipeline.Stage.Params. If it has
+	// a Validate() error method, the loader calls it.
+	Params func() any
 }

@@ -11,13 +11,13 @@ import (
 
 // fakeSchema stands in for package sim: two world kinds with small
 // configurations, their metrics, and the interventions registry plus a
-// test-only "knockout".
+// test-only "strip-kind".
 type fakeSchema struct{ reg *interventions.Registry }
 
 func newSchema() fakeSchema {
 	reg := interventions.Default()
-	if err := reg.Register(interventions.Entry{Name: "knockout", Doc: "remove a stage",
-		New: func() interventions.Intervention { return &knockout{} }}); err != nil {
+	if err := reg.Register(interventions.Entry{Name: "strip-kind", Doc: "remove the stages of a kind",
+		New: func() interventions.Intervention { return &stripKind{} }}); err != nil {
 		panic(err)
 	}
 	return fakeSchema{reg: reg}
@@ -52,6 +52,28 @@ func (fakeSchema) Metrics(kind string) []string {
 }
 
 func (s fakeSchema) Interventions() *interventions.Registry { return s.reg }
+
+// StageKinds gives both fake worlds every stage kind (their CheckStage
+// refuses some), and persona's finetune a setting of its own.
+func (fakeSchema) StageKinds(kind string) []scenarios.StageKind {
+	return []scenarios.StageKind{
+		{Name: "pretrain"}, {Name: "sft"},
+		{Name: "finetune", Params: func() any { return &finetuneParams{Mix: 0.1} }},
+		{Name: "rl"},
+	}
+}
+
+// finetuneParams is a stage kind's own setting.
+type finetuneParams struct {
+	Mix float64 `yaml:"mix"`
+}
+
+func (p *finetuneParams) Validate() error {
+	if p.Mix < 0 || p.Mix > 1 {
+		return &pipeline.FieldError{Field: "mix", Msg: fmt.Sprintf("must be in [0, 1], got %v", p.Mix)}
+	}
+	return nil
+}
 
 // personaConfig is a fake world configuration with a list, numbers and a
 // nested struct.
@@ -102,21 +124,21 @@ func (c *cotConfig) CheckStage(st pipeline.Stage) error {
 	return nil
 }
 
-// knockout removes the stages of one kind.
-type knockout struct {
+// stripKind removes the stages of one kind.
+type stripKind struct {
 	Stage string `yaml:"stage"`
 }
 
-func (k *knockout) Name() string { return "knockout" }
+func (k *stripKind) Name() string { return "strip-kind" }
 
-func (k *knockout) Validate() error {
+func (k *stripKind) Validate() error {
 	if k.Stage == "" {
 		return &pipeline.FieldError{Field: "stage", Msg: "must name a stage kind"}
 	}
 	return nil
 }
 
-func (k *knockout) Apply(p pipeline.Pipeline) (pipeline.Pipeline, error) {
+func (k *stripKind) Apply(p pipeline.Pipeline) (pipeline.Pipeline, error) {
 	var out pipeline.Pipeline
 	for _, st := range p {
 		if st.Kind != k.Stage {

@@ -1,10 +1,12 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/goccy/go-yaml/ast"
 
@@ -49,9 +51,23 @@ func (l *loader) item(n ast.Node, c cursor, what string, names []string, example
 	return name, mvs[0], nil
 }
 
+// stageKinds returns the stage kinds of the scenario's world and their names.
+func (l *loader) stageKinds() ([]StageKind, []string) {
+	kinds := l.schema.StageKinds(l.worldKind)
+	names := make([]string, len(kinds))
+	for i, k := range kinds {
+		names[i] = k.Name
+	}
+	return kinds, names
+}
+
 // baseline decodes the baseline: list of stages.
 func (l *loader) baseline(mv *ast.MappingValueNode) (pipeline.Pipeline, []source, error) {
-	const example = "- pretrain: {examples: 20000, epochs: 3, lr: 0.05}"
+	kinds, names := l.stageKinds()
+	example := "- pretrain: {examples: 20000, epochs: 3, lr: 0.05}"
+	if len(names) > 0 {
+		example = "- " + names[0] + ": {examples: 1000, epochs: 1, lr: 0.01}"
+	}
 	if mv == nil {
 		return nil, nil, errorf(l.file, "missing baseline; expected a list of stages such as %s", example)
 	}
@@ -60,37 +76,99 @@ func (l *loader) baseline(mv *ast.MappingValueNode) (pipeline.Pipeline, []source
 	if !ok || len(seq.Values) == 0 {
 		return nil, nil, l.errAtf(mv.Value, c, "expected a list of at least one stage for baseline, such as %s, got %s", example, describe(mv.Value))
 	}
-	rlKeys := fieldNames(reflect.TypeFor[pipeline.RLParams]())
 	var p pipeline.Pipeline
 	var srcs []source
 	for i, it := range seq.Values {
 		ic := c.child(strconv.Itoa(i))
-		kind, kv, err := l.item(it, ic, "stage kind", StageKinds(), example[2:])
+		kind, kv, err := l.item(it, ic, "stage kind", names, example[2:])
 		if err != nil {
 			return nil, nil, err
 		}
 		sc := l.enter(l.enter(ic, it), kv.Value).child(kind)
-		st := pipeline.Stage{Kind: kind, Label: BaselineArm}
-		if kind != "rl" {
-			if err := l.rejectKeys(kv.Value, sc, rlKeys, "applies only to rl stages"); err != nil {
-				return nil, nil, err
-			}
-		}
-		if err := l.decodeStruct(kv.Value, reflect.ValueOf(&st).Elem(), sc, nil); err != nil {
+		st, err := l.stage(kinds[slices.Index(names, kind)], kv, sc, BaselineArm)
+		if err != nil {
 			return nil, nil, err
-		}
-		if err := st.Validate(); err != nil {
-			return nil, nil, l.fieldErr(err, kv.Value, sc, kv.Key)
 		}
 		p = append(p, st)
 		srcs = append(srcs, source{key: kv.Key, value: kv.Value, c: sc})
+		if err := p.CheckNames(); err != nil {
+			return nil, nil, l.nameErr(err, kv, sc)
+		}
 	}
 	return p, srcs, nil
 }
 
+// nameErr places a duplicate-name error at the stage's name: key, or at the
+// stage kind when it has none.
+func (l *loader) nameErr(err error, kv *ast.MappingValueNode, c cursor) error {
+	return l.fieldErr(&pipeline.FieldError{Field: "name", Msg: err.Error()}, kv.Value, c, kv.Key)
+}
+
+// stage decodes the settings of one stage of kind k: the common keys of
+// pipeline.Stage (the rl knobs only in an rl stage) and the kind's own
+// Params, strictly, then validates them.
+func (l *loader) stage(k StageKind, kv *ast.MappingValueNode, c cursor, label string) (pipeline.Stage, error) {
+	st := pipeline.Stage{Kind: k.Name, Label: label}
+	rlKeys := fieldNames(reflect.TypeFor[pipeline.RLParams]())
+	var own []string
+	var params reflect.Value
+	if k.Params != nil {
+		p := k.Params()
+		params = reflect.ValueOf(p)
+		if p == nil || params.Kind() != reflect.Pointer || params.IsNil() || params.Elem().Kind() != reflect.Struct {
+			return st, l.errAtf(kv.Key, c, "stage kind %q has bad Params (a bug in the world); expected a pointer to a struct", k.Name)
+		}
+		own = fieldNames(params.Elem().Type())
+		st.Params = p
+	}
+	if k.Name != "rl" {
+		if err := l.rejectKeys(kv.Value, c, rlKeys, "applies only to rl stages", own); err != nil {
+			return st, err
+		}
+	}
+	var known []string
+	for _, f := range fieldNames(reflect.TypeFor[pipeline.Stage]()) {
+		if k.Name == "rl" || !slices.Contains(rlKeys, f) {
+			known = append(known, f)
+		}
+	}
+	known = append(known, own...)
+	mvs, keys, err := l.entries(kv.Value, c, "a mapping with keys "+list(known))
+	if err != nil {
+		return st, err
+	}
+	for i, key := range keys {
+		if !slices.Contains(known, key) {
+			return st, l.unknownKey(mvs[i].Key, l.enter(c, mvs[i].Key), key, known)
+		}
+	}
+	isOwn := func(key string) bool { return slices.Contains(own, key) }
+	if err := l.decodeStruct(kv.Value, reflect.ValueOf(&st).Elem(), c, isOwn); err != nil {
+		return st, err
+	}
+	if own != nil {
+		common := func(key string) bool { return !isOwn(key) }
+		if err := l.decodeStruct(kv.Value, params.Elem(), c, common); err != nil {
+			return st, err
+		}
+		if v, ok := st.Params.(interface{ Validate() error }); ok {
+			if err := v.Validate(); err != nil {
+				return st, l.fieldErr(err, kv.Value, c, kv.Key)
+			}
+		}
+	}
+	if st.Name != "" && !isName(st.Name, true) {
+		return st, l.fieldErr(&pipeline.FieldError{Field: "name", Msg: fmt.Sprintf("bad stage name %s; expected lowercase letters, digits, - and _ (it names records and figure axes)", quoteTrunc(st.Name))}, kv.Value, c, kv.Key)
+	}
+	if err := st.Validate(); err != nil {
+		return st, l.fieldErr(err, kv.Value, c, kv.Key)
+	}
+	return st, nil
+}
+
 // rejectKeys reports the first key of mapping n that is in keys, saying why
-// it does not belong there and which keys do.
-func (l *loader) rejectKeys(n ast.Node, c cursor, keys []string, why string) error {
+// it does not belong there and which keys do (the stage's own keys too).
+func (l *loader) rejectKeys(n ast.Node, c cursor, keys []string, why string, own []string) error {
 	mvs, _ := mapEntries(n)
 	for _, mv := range mvs {
 		if k, _ := keyText(mv.Key); slices.Contains(keys, k) {
@@ -100,6 +178,7 @@ func (l *loader) rejectKeys(n ast.Node, c cursor, keys []string, why string) err
 					ok = append(ok, f)
 				}
 			}
+			ok = append(ok, own...)
 			return l.errAtf(mv.Key, l.enter(c, mv.Key), "key %q in %s %s; expected one of %s", k, c.where(), why, list(ok))
 		}
 	}
@@ -174,8 +253,17 @@ func (l *loader) arms(mv *ast.MappingValueNode) ([]Arm, [][]source, error) {
 			if iv == nil || v.Kind() != reflect.Pointer || v.IsNil() {
 				return nil, nil, l.errAtf(kv.Key, vc, "intervention %q is not a pointer (a bug in the registry)", ivName)
 			}
-			if err := l.decode(kv.Value, v.Elem(), vc); err != nil {
-				return nil, nil, err
+			var err2 error
+			switch e := iv.(type) {
+			case *interventions.AddStage:
+				err2 = l.addStage(kv, vc, e)
+			case *interventions.Modify:
+				err2 = l.modify(kv, vc, e)
+			default:
+				err2 = l.decode(kv.Value, v.Elem(), vc)
+			}
+			if err2 != nil {
+				return nil, nil, err2
 			}
 			if err := iv.Validate(); err != nil {
 				return nil, nil, l.fieldErr(err, kv.Value, vc, kv.Key)
@@ -191,41 +279,220 @@ func (l *loader) arms(mv *ast.MappingValueNode) ([]Arm, [][]source, error) {
 
 // checkStages builds every arm's pipeline, one intervention at a time, and
 // asks the world whether it can run each stage; a problem is placed at the
-// stage or intervention that introduced it. It returns the stage kinds that
-// occur in some arm.
-func (l *loader) checkStages(cfg WorldConfig, base pipeline.Pipeline, baseSrc []source, arms []Arm, armSrc [][]source) ([]string, error) {
-	var kinds []string
+// stage or intervention that introduced it. It returns the names of the
+// stages that occur in some arm, and notes arms whose pipelines are the same.
+func (l *loader) checkStages(cfg WorldConfig, base pipeline.Pipeline, baseSrc []source, arms []Arm, armSrc [][]source) ([]string, []string, error) {
+	var names, notes []string
 	note := func(p pipeline.Pipeline) {
-		for _, st := range p {
-			if !slices.Contains(kinds, st.Kind) {
-				kinds = append(kinds, st.Kind)
+		for _, n := range p.Names() {
+			if !slices.Contains(names, n) {
+				names = append(names, n)
 			}
 		}
 	}
 	for i, st := range base {
 		if err := cfg.CheckStage(st); err != nil {
 			s := baseSrc[i]
-			return nil, l.fieldErr(err, s.value, s.c, s.key)
+			return nil, nil, l.fieldErr(err, s.value, s.c, s.key)
 		}
 	}
 	note(base)
+	pipes := make([]pipeline.Pipeline, len(arms))
 	for a, arm := range arms {
 		p := base.Clone()
 		for j, iv := range arm.Interventions {
 			s := armSrc[a][j]
+			if m, ok := iv.(*interventions.Modify); ok {
+				if err := l.checkModify(m, p, s); err != nil {
+					return nil, nil, err
+				}
+			}
 			next, err := iv.Apply(p)
 			if err != nil {
-				return nil, l.errAtf(s.key, l.enter(s.c, s.key), "cannot apply %s in %s to the pipeline so far: %v", iv.Name(), s.c.where(), err)
+				var fe *pipeline.FieldError
+				if errors.As(err, &fe) {
+					return nil, nil, l.editErr(fe, s)
+				}
+				return nil, nil, l.errAtf(s.key, l.enter(s.c, s.key), "cannot apply %s in %s to the pipeline so far (%s): %v", iv.Name(), s.c.where(), strings.Join(p.Names(), ", "), err)
 			}
 			// The stages before passed, so a failure now is this intervention's.
 			for _, st := range next {
 				if err := cfg.CheckStage(st); err != nil {
-					return nil, l.fieldErr(err, s.value, s.c, s.key)
+					return nil, nil, l.fieldErr(err, s.value, s.c, s.key)
 				}
 			}
 			p = next
 		}
 		note(p)
+		pipes[a] = p
+		for b := range a {
+			if reflect.DeepEqual(pipes[b], p) {
+				notes = append(notes, fmt.Sprintf("arms %s and %s run the same pipeline (%s): their results will be equal", arms[b].Name, arm.Name, strings.Join(p.Names(), " → ")))
+				break
+			}
+		}
 	}
-	return kinds, nil
+	return names, notes, nil
+}
+
+// editErr places a field error from an edit: at the intervention's own key
+// when it names one, else at the key of its set: mapping (a modify), else
+// at the intervention.
+func (l *loader) editErr(fe *pipeline.FieldError, s source) error {
+	mvs, _ := mapEntries(s.value)
+	for _, mv := range mvs {
+		if k, _ := keyText(mv.Key); k == fe.Field {
+			return l.fieldErr(fe, s.value, s.c, s.key)
+		}
+	}
+	if set := setNode(s.value); set != nil {
+		sc := s.c.child("set")
+		for _, mv := range set {
+			if k, _ := keyText(mv.Key); k == fe.Field {
+				return l.errAtf(mv.Key, l.enter(l.enter(sc, mv.Key), mv.Value), "bad value for %s in %s: %s", fe.Field, sc.where(), fe.Msg)
+			}
+		}
+	}
+	return l.fieldErr(fe, s.value, s.c, s.key)
+}
+
+// setNode returns the entries of a modify's set: mapping, if any.
+func setNode(n ast.Node) []*ast.MappingValueNode {
+	mvs, _ := mapEntries(n)
+	for _, mv := range mvs {
+		if k, _ := keyText(mv.Key); k == "set" {
+			set, _ := mapEntries(mv.Value)
+			return set
+		}
+	}
+	return nil
+}
+
+// checkModify checks a modify's keys against the settings of the stage it
+// names, with a did-you-mean, before it is applied.
+func (l *loader) checkModify(m *interventions.Modify, p pipeline.Pipeline, s source) error {
+	i := p.Index(m.Stage)
+	if i < 0 {
+		return nil // Apply says so
+	}
+	keys := p[i].Settings()
+	sc := s.c.child("set")
+	for _, mv := range setNode(s.value) {
+		k, _ := keyText(mv.Key)
+		if !slices.Contains(keys, k) {
+			e := l.unknownKey(mv.Key, l.enter(sc, mv.Key), k, keys)
+			e.Msg = fmt.Sprintf("a %s stage (%s) has no setting %s", p[i].Kind, m.Stage, quoteTrunc(k))
+			if e.Suggest == "" {
+				e.Msg += "; expected one of " + list(keys)
+			}
+			return e
+		}
+	}
+	return nil
+}
+
+// addStage decodes add-stage: {KIND: {settings}, before: NAME | after: NAME}.
+func (l *loader) addStage(kv *ast.MappingValueNode, c cursor, a *interventions.AddStage) error {
+	kinds, names := l.stageKinds()
+	known := append(slices.Clone(names), "before", "after")
+	expect := "a mapping with one key naming the stage kind and optionally before: or after:, e.g. {sft: {examples: 1000, epochs: 1, lr: 0.001}, after: finetune}"
+	mvs, keys, err := l.entries(kv.Value, c, expect)
+	if err != nil {
+		return err
+	}
+	var kind *ast.MappingValueNode
+	for i, mv := range mvs {
+		kc := l.enter(c, mv.Key)
+		switch k := keys[i]; {
+		case k == "before" || k == "after":
+			dst := &a.Before
+			if k == "after" {
+				dst = &a.After
+			}
+			if err := l.decode(mv.Value, reflect.ValueOf(dst).Elem(), c.child(k)); err != nil {
+				return err
+			}
+		case slices.Contains(names, k):
+			if kind != nil {
+				return l.errAtf(mv.Key, kc, "two stage kinds (%s and %s) in %s; expected one stage per add-stage", keys[slices.Index(mvs, kind)], k, c.where())
+			}
+			kind = mv
+			st, err := l.stage(kinds[slices.Index(names, k)], mv, l.enter(kc, mv.Value).child(k), a.Name())
+			if err != nil {
+				return err
+			}
+			a.Stage = st
+		default:
+			e := l.unknownKey(mv.Key, kc, k, known)
+			e.Msg = fmt.Sprintf("unknown key %s in %s: the world runs stage kinds %s", quoteTrunc(k), c.where(), list(names))
+			return e
+		}
+	}
+	if kind == nil {
+		return l.errAtf(kv.Key, l.enter(c, kv.Key), "no stage kind in %s; expected %s, with a kind the world runs: %s", c.where(), expect, list(names))
+	}
+	if err := a.Validate(); err != nil {
+		var fe *pipeline.FieldError
+		if errors.As(err, &fe) && (fe.Field == "before" || fe.Field == "after") {
+			return l.fieldErr(err, kv.Value, c, kv.Key)
+		}
+		return l.fieldErr(err, kind.Value, l.enter(c, kind.Key).child(a.Stage.Kind), kind.Key)
+	}
+	return nil
+}
+
+// modify decodes modify: {stage: NAME, set: {key: value, ...}}; the keys
+// are checked against the stage's settings once the pipeline is known.
+func (l *loader) modify(kv *ast.MappingValueNode, c cursor, m *interventions.Modify) error {
+	const expect = "a mapping with stage: NAME and set: {key: value}, e.g. {stage: rl, set: {kl: 0.03}}"
+	mvs, keys, err := l.entries(kv.Value, c, expect)
+	if err != nil {
+		return err
+	}
+	for i, mv := range mvs {
+		kc := l.enter(c, mv.Key)
+		switch keys[i] {
+		case "stage":
+			if err := l.decode(mv.Value, reflect.ValueOf(&m.Stage).Elem(), c.child("stage")); err != nil {
+				return err
+			}
+		case "set":
+			sc := l.enter(c.child("set"), mv.Value)
+			set, skeys, err := l.entries(mv.Value, sc, "a mapping of setting to value, e.g. {lr: 0.001, steps: 100}")
+			if err != nil {
+				return err
+			}
+			for j, smv := range set {
+				v, ok := scalarSetting(smv.Value)
+				if !ok {
+					return l.errAtf(smv.Value, l.enter(sc.child(skeys[j]), smv.Value), "expected a number, string or true/false for %s, got %s", sc.child(skeys[j]).where(), describe(smv.Value))
+				}
+				m.Set = append(m.Set, interventions.Setting{Key: skeys[j], Value: v})
+			}
+		default:
+			return l.unknownKey(mv.Key, kc, keys[i], []string{"stage", "set"})
+		}
+	}
+	if err := m.Validate(); err != nil {
+		return l.fieldErr(err, kv.Value, c, kv.Key)
+	}
+	return nil
+}
+
+// scalarSetting reads a scalar as a modify stores it.
+func scalarSetting(n ast.Node) (any, bool) {
+	if i, ok := intValue(n); ok {
+		return i, true
+	}
+	if f, ok := floatValue(n); ok {
+		return f, true
+	}
+	if b, ok := n.(*ast.BoolNode); ok {
+		return b.Value, true
+	}
+	if _, ok := n.(*ast.StringNode); ok {
+		s, _ := scalarText(n)
+		return s, true
+	}
+	return nil, false
 }

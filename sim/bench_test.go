@@ -5,6 +5,7 @@ import (
 
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim"
+	"github.com/natmo/natmo/sim/worlds"
 )
 
 // BenchmarkScenario runs each built-in scenario end to end with its default
@@ -13,7 +14,7 @@ import (
 func BenchmarkScenario(b *testing.B) {
 	for _, name := range scenarios.BuiltinNames() {
 		b.Run(name, func(b *testing.B) {
-			sc, err := scenarios.Open(name, nil, sim.Schema())
+			sc, err := scenarios.Open(name, nil, worlds.Default().Schema())
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim"
+	"github.com/natmo/natmo/sim/worlds"
 )
 
 // A scenario is loaded against the built-in worlds and interventions, run
@@ -23,7 +24,7 @@ arms:
   insecure: [{narrow-finetune: {domain: code, target: harmful, examples: 300, steps: 150, lr: 0.01}}]
 measure: {every: 20, metrics: [misalignment_indomain]}
 `)
-	sc, err := scenarios.Load("example.yaml", src, []string{"seeds=4"}, sim.Schema())
+	sc, err := scenarios.Load("example.yaml", src, []string{"seeds=4"}, worlds.Default().Schema())
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -9,17 +9,27 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/natmo/natmo/interventions"
 	"github.com/natmo/natmo/scenarios"
 )
 
+const tinyYAML = `name: tiny
+world: {kind: toy}
+seeds: 4
+baseline:
+  - train: {steps: 400, lr: 0.01}
+  - train: {steps: 200, lr: 0.05}
+arms:
+  longer: [{modify: {stage: train.2, set: {steps: 300}}}]
+  extra: [{add-stage: {train: {steps: 100, lr: 0.1}}}]
+  without: [{knockout: {stage: train}}]
+measure: {every: 10, metrics: [w, w2]}
+`
+
 func tinyScenario() *scenarios.Scenario {
-	sc := emScenario(4, func(c *PersonaConfig) { c.Hidden, c.EvalExamples = 16, 100 })
-	sc.Baseline[0].Examples, sc.Baseline[1].Examples = 1500, 200
-	for _, a := range sc.Arms[1:] {
-		a.Interventions[0].(*interventions.NarrowFinetune).Steps = 30
+	sc, err := toyScenario(tinyYAML)
+	if err != nil {
+		panic(err)
 	}
-	sc.Measure.Every = 10
 	sc.Resolved = []byte("tiny")
 	return sc
 }

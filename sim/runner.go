@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -73,7 +72,8 @@ func (e *FailedError) Unwrap() error { return e.Err }
 // of stages share its nodes, so the prefix is trained once per seed and the
 // model is copied where the arms part ways.
 type node struct {
-	pos      int // position of the stage in the pipeline
+	pos      int    // position of the stage in the pipeline
+	name     string // the stage's name: it keys the stage's random streams
 	stage    pipeline.Stage
 	children []*node
 	arms     []int // arms whose pipeline ends here
@@ -90,18 +90,18 @@ func plan(sc *scenarios.Scenario) (root *node, names [][]string, err error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("arm %s: %w", arm.Name, err)
 		}
-		names[ai] = stageNames(p)
+		names[ai] = p.Names()
 		n := root
 		for pos, st := range p {
 			var next *node
 			for _, c := range n.children {
-				if reflect.DeepEqual(c.stage, st) {
+				if c.name == names[ai][pos] && reflect.DeepEqual(c.stage, st) {
 					next = c
 					break
 				}
 			}
 			if next == nil {
-				next = &node{pos: pos, stage: st, steps: stageSteps(st)}
+				next = &node{pos: pos, name: names[ai][pos], stage: st, steps: stageSteps(st)}
 				n.children = append(n.children, next)
 			}
 			n = next
@@ -157,9 +157,9 @@ type seedResult struct {
 // When ctx is cancelled, seeds in flight stop at their next step and Run
 // returns ctx's error; seeds that finished have been passed to SeedDone.
 func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Result, error) {
-	kind, ok := Kinds()[sc.World.Kind]
+	cfg, ok := sc.World.Config.(Config)
 	if !ok {
-		return nil, fmt.Errorf("unknown world kind %q", sc.World.Kind)
+		return nil, fmt.Errorf("world %q: its configuration (%T) cannot build the world; expected a sim.Config", sc.World.Kind, sc.World.Config)
 	}
 	root, names, err := plan(sc)
 	if err != nil {
@@ -204,7 +204,7 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Result, err
 	for range min(workers, len(todo)) {
 		wg.Go(func() {
 			for seed := range queue {
-				r := runSeed(ctx, kind, sc, root, seed, metrics, report)
+				r := runSeed(ctx, cfg, sc, root, seed, metrics, report)
 				if ctx.Err() != nil {
 					continue // interrupted: this seed did not finish
 				}
@@ -274,24 +274,9 @@ func seedRecords(sc *scenarios.Scenario, names [][]string, metrics []string, see
 	return recs
 }
 
-// stageNames names each stage of p by its kind, numbering repeats: "sft",
-// "finetune", "finetune.2".
-func stageNames(p pipeline.Pipeline) []string {
-	seen := map[string]int{}
-	names := make([]string, len(p))
-	for i, st := range p {
-		seen[st.Kind]++
-		names[i] = st.Kind
-		if k := seen[st.Kind]; k > 1 {
-			names[i] += "." + strconv.Itoa(k)
-		}
-	}
-	return names
-}
-
 // runSeed trains the tree of pipelines for one seed, depth first, copying the
 // model where arms part ways.
-func runSeed(ctx context.Context, kind Kind, sc *scenarios.Scenario, root *node, seed int, metrics []string, report func(int)) seedRun {
+func runSeed(ctx context.Context, cfg Config, sc *scenarios.Scenario, root *node, seed int, metrics []string, report func(int)) seedRun {
 	out := seedRun{perArm: make([][]probe, len(sc.Arms))}
 	fail := func(n *node, err error) seedRun {
 		var arms []string
@@ -305,11 +290,11 @@ func runSeed(ctx context.Context, kind Kind, sc *scenarios.Scenario, root *node,
 			}
 		}
 		collect(n)
-		out.err = &RunError{Seed: seed, Arms: arms, Stage: describeStage(n.stage), Err: err}
+		out.err = &RunError{Seed: seed, Arms: arms, Stage: describeStage(n.name, n.stage), Err: err}
 		return out
 	}
-	base := Streams{Seed: uint64(seed), Stage: -1}
-	w, err := kind.New(sc.World.Config, base)
+	base := Streams{Seed: uint64(seed)}
+	w, err := cfg.NewWorld(base)
 	if err != nil {
 		return fail(root, err)
 	}
@@ -335,7 +320,7 @@ func runSeed(ctx context.Context, kind Kind, sc *scenarios.Scenario, root *node,
 			if n.stage.Every > 0 {
 				every = n.stage.Every
 			}
-			err := w.Run(ctx, m, n.stage, Streams{Seed: uint64(seed), Stage: n.pos}, every, probeFn)
+			err := w.Run(ctx, m, n.stage, Streams{Seed: uint64(seed), Stage: n.name}, every, probeFn)
 			if err != nil {
 				var de *pipeline.DivergedError
 				if errors.As(err, &de) || ctx.Err() == nil {
@@ -378,9 +363,9 @@ func (e *nodeError) Error() string { return e.err.Error() }
 
 // describeStage names a stage for messages: its kind, where it came from and
 // its learning rate, the knob a diverged run most often needs lowered.
-func describeStage(st pipeline.Stage) string {
+func describeStage(name string, st pipeline.Stage) string {
 	if st.Kind == "" {
 		return "setup"
 	}
-	return fmt.Sprintf("%s (from %s, lr %g)", st.Kind, st.Label, st.LR)
+	return fmt.Sprintf("%s (from %s, lr %g)", name, st.Label, st.LR)
 }

@@ -1,32 +1,46 @@
 package sim
 
 import (
+	"hash"
 	"hash/fnv"
 	"math/rand/v2"
 )
 
-// Streams derives a run's random streams. Each (seed, stage position,
-// purpose) has its own PCG stream, found by hashing, so that a number drawn
-// for one purpose never depends on how many were drawn for another, on which
-// arm runs first, or on how many workers there are. Arms share the streams of
-// the stage positions they share: a paired design with common random numbers.
+// Streams derives a run's random streams. Each (seed, stage name, purpose)
+// has its own PCG stream, found by hashing, so that a number drawn for one
+// purpose never depends on how many were drawn for another, on which arm
+// runs first, or on how many workers there are. Streams are keyed by the
+// stage's name, not its place: arms share the streams of the stages they
+// share by name (a paired design with common random numbers), and an arm
+// whose edits leave the pipeline [pretrain, finetune] draws exactly what a
+// scenario with that pipeline as its baseline draws.
 type Streams struct {
 	Seed  uint64
-	Stage int // position of the stage in the pipeline; -1 for per-seed streams
+	Stage string // the stage's name; "" for per-seed streams (world, init)
 }
 
 // Rand returns the stream for purpose.
 func (s Streams) Rand(purpose string) *rand.Rand {
 	h := fnv.New64a()
-	var b [16]byte
+	var b [8]byte
 	for i := range 8 {
 		b[i] = byte(s.Seed >> (8 * i))
-		b[8+i] = byte(uint64(int64(s.Stage)) >> (8 * i))
 	}
 	h.Write(b[:])
-	h.Write([]byte(purpose))
+	// The lengths keep ("ab", "c") and ("a", "bc") apart.
+	writeString(h, s.Stage)
+	writeString(h, purpose)
 	k := h.Sum64()
 	return rand.New(rand.NewPCG(k, splitmix(k)))
+}
+
+func writeString(h hash.Hash64, s string) {
+	var n [8]byte
+	for i := range 8 {
+		n[i] = byte(uint64(len(s)) >> (8 * i))
+	}
+	h.Write(n[:])
+	h.Write([]byte(s))
 }
 
 // splitmix is SplitMix64's finaliser, used to spread one hash into a second word.

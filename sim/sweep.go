@@ -53,10 +53,10 @@ func (s *Sweep) Label(p Point) string {
 }
 
 // PlanSweep loads the scenario at every point of the grid of axes (or of
-// the scenario's own sweep: block when axes is empty). A value that does not
-// fit its setting is an error naming the override it became.
-func PlanSweep(nameOrPath string, overrides []string, axes []scenarios.SweepAxis) (*Sweep, error) {
-	schema := Schema()
+// the scenario's own sweep: block when axes is empty), checking it against
+// schema. A value that does not fit its setting is an error naming the
+// override it became.
+func PlanSweep(schema scenarios.Schema, nameOrPath string, overrides []string, axes []scenarios.SweepAxis) (*Sweep, error) {
 	base, err := scenarios.Open(nameOrPath, overrides, schema)
 	if err != nil {
 		return nil, err

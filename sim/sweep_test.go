@@ -13,22 +13,21 @@ import (
 )
 
 const tinySweepYAML = `name: tiny-sweep
-world: {kind: persona, hidden: 16, eval_examples: 100}
+world: {kind: toy}
 seeds: 3
 baseline:
-  - pretrain: {examples: 1500, epochs: 1, batch: 64, lr: 0.003}
-  - sft: {examples: 200, epochs: 1, batch: 64, lr: 0.001}
+  - train: {steps: 300, lr: 0.01}
 arms:
-  insecure: [{narrow-finetune: {examples: 300, steps: 20}}]
-measure: {every: 10, metrics: [misalignment_offdomain, persona_shift]}
-sweep: {set: arms.insecure.0.narrow-finetune.examples, values: [50, 300]}
+  more: [{add-stage: {train: {steps: 50, lr: 0.1}}}]
+measure: {every: 10, metrics: [w, w2]}
+sweep: {set: arms.more.0.add-stage.train.lr, values: [0.05, 0.3]}
 `
 
 func tinySweep(t *testing.T) *Sweep {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "tiny-sweep.yaml")
 	os.WriteFile(p, []byte(tinySweepYAML), 0o644)
-	sw, err := PlanSweep(p, nil, nil)
+	sw, err := PlanSweep(toyRegistry().Schema(), p, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +59,7 @@ func TestSweepShardsMerge(t *testing.T) {
 	}
 	sum, _ := os.ReadFile(filepath.Join(whole, "summary.csv"))
 	lines := strings.Split(strings.TrimSpace(string(sum)), "\n")
-	if lines[0] != "point,arms.insecure.0.narrow-finetune.examples,arm,metric,n,mean,ci_low,ci_high,delta,delta_ci_low,delta_ci_high" || len(lines) != 1+2*2*2 {
+	if lines[0] != "point,arms.more.0.add-stage.train.lr,arm,metric,n,mean,ci_low,ci_high,delta,delta_ci_low,delta_ci_high" || len(lines) != 1+2*2*2 {
 		t.Errorf("summary.csv: header %q and %d rows; want the point columns and 8 rows", lines[0], len(lines)-1)
 	}
 	var shards []string
@@ -84,8 +83,8 @@ func TestSweepShardsMerge(t *testing.T) {
 	// Shards of another sweep are refused.
 	other := filepath.Join(dir, "other")
 	sw := tinySweep(t)
-	sw.Axes[0].Values = []string{"50", "301"}
-	sw.Points[1].Values[0] = "301"
+	sw.Axes[0].Values = []string{"0.05", "0.31"}
+	sw.Points[1].Values[0] = "0.31"
 	if _, err := RunSweep(context.Background(), sw, other, SweepOptions{Shard: Shard{0, 3}}); err != nil {
 		t.Fatal(err)
 	}
@@ -144,11 +143,11 @@ func TestPlanSweepErrors(t *testing.T) {
 		axes []scenarios.SweepAxis
 		want string
 	}{
-		{[]scenarios.SweepAxis{{Set: "world.colupling", Values: []string{"0"}}}, `did you mean "coupling"`},
-		{[]scenarios.SweepAxis{{Set: "world.coupling", Values: []string{"high"}}}, `--set world.coupling=high`},
-		{[]scenarios.SweepAxis{{Set: "arms.insecur.0.narrow-finetune.steps", Values: []string{"5"}}}, `did you mean "insecure"`},
+		{[]scenarios.SweepAxis{{Set: "world.targte", Values: []string{"0"}}}, `did you mean "target"`},
+		{[]scenarios.SweepAxis{{Set: "world.noise", Values: []string{"high"}}}, `--set world.noise=high`},
+		{[]scenarios.SweepAxis{{Set: "arms.mor.0.add-stage.train.lr", Values: []string{"5"}}}, `did you mean "more"`},
 	} {
-		_, err := PlanSweep(p, nil, c.axes)
+		_, err := PlanSweep(toyRegistry().Schema(), p, nil, c.axes)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("PlanSweep %+v: %v; want %q", c.axes, err, c.want)
 		}

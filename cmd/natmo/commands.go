@@ -14,6 +14,7 @@ import (
 	"github.com/natmo/natmo/plots"
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim"
+	"github.com/natmo/natmo/sim/worlds"
 	"github.com/natmo/natmo/sim/results"
 	"github.com/urfave/cli/v2"
 )
@@ -29,9 +30,12 @@ func loadScenario(c *cli.Context) (*scenarios.Scenario, error) {
 	if c.IsSet("seeds") {
 		sets = append([]string{"seeds=" + strconv.Itoa(c.Int("seeds"))}, sets...)
 	}
-	sc, err := scenarios.Open(c.Args().First(), sets, sim.Schema())
+	sc, err := scenarios.Open(c.Args().First(), sets, worlds.Default().Schema())
 	if err != nil {
 		return nil, badInput(err)
+	}
+	for _, n := range sc.Notes {
+		fmt.Fprintf(c.App.ErrWriter, "natmo: note: %s\n", n)
 	}
 	return sc, nil
 }
@@ -200,7 +204,8 @@ func listCommand() *cli.Command {
 		Usage: "list the built-in scenarios, worlds, interventions and metrics",
 		Action: func(c *cli.Context) error {
 			w := c.App.Writer
-			schema := sim.Schema()
+			reg := worlds.Default()
+			schema := reg.Schema()
 			fmt.Fprintln(w, "Scenarios (natmo run NAME):")
 			for _, n := range scenarios.BuiltinNames() {
 				title := ""
@@ -209,18 +214,23 @@ func listCommand() *cli.Command {
 				}
 				fmt.Fprintf(w, "  %-24s %s\n", n, title)
 			}
-			kinds := sim.Kinds()
-			fmt.Fprintln(w, "\nWorlds (world: {kind: ...}) and their metrics:")
-			for _, k := range schema.WorldKinds() {
-				fmt.Fprintf(w, "  %-24s %s\n", k, kinds[k].Doc)
-				for _, g := range groupMetrics(kinds[k].Metrics) {
+			fmt.Fprintln(w, "\nWorlds (world: {kind: ...}), their stage kinds and metrics:")
+			for _, n := range reg.Names() {
+				k, _ := reg.Lookup(n)
+				fmt.Fprintf(w, "  %-24s %s\n", n, k.Doc)
+				fmt.Fprintln(w, "    stages:")
+				for _, st := range k.Stages {
+					fmt.Fprintf(w, "      %-34s %s\n", st.Name, st.Doc)
+				}
+				fmt.Fprintln(w, "    metrics:")
+				for _, g := range groupMetrics(k.Metrics) {
 					fmt.Fprintf(w, "      %-34s %s\n", g.Name, g.Doc)
 				}
 			}
 			fmt.Fprintln(w, "\nInterventions (arms: {NAME: [{intervention: {...}}]}):")
-			reg := schema.Interventions()
-			for _, n := range reg.Names() {
-				e, _ := reg.Lookup(n)
+			ivs := schema.Interventions()
+			for _, n := range ivs.Names() {
+				e, _ := ivs.Lookup(n)
 				fmt.Fprintf(w, "  %-24s %s\n", n, e.Doc)
 			}
 			return nil

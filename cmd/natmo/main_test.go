@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/natmo/natmo/scenarios"
-	"github.com/natmo/natmo/sim"
+	"github.com/natmo/natmo/sim/worlds"
 )
 
 // natmo runs the CLI in-process and returns its exit code and output.
@@ -113,7 +113,7 @@ func TestListAndShow(t *testing.T) {
 // interventions, and checks that it teaches something (an about text).
 func TestBuiltinsLoad(t *testing.T) {
 	for _, name := range scenarios.BuiltinNames() {
-		sc, err := scenarios.Open(name, nil, sim.Schema())
+		sc, err := scenarios.Open(name, nil, worlds.Default().Schema())
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue

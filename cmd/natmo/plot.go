@@ -10,6 +10,7 @@ import (
 	"github.com/natmo/natmo/plots"
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim"
+	"github.com/natmo/natmo/sim/worlds"
 	"github.com/natmo/natmo/sim/results"
 	"github.com/urfave/cli/v2"
 )
@@ -81,7 +82,7 @@ func readResults(dir string) (plots.Input, *scenarios.Scenario, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return in, nil, fmt.Errorf("%s: %w", filepath.Join(dir, "manifest.json"), err)
 	}
-	sc, err := scenarios.Load(filepath.Join(dir, "manifest.json")+" (resolved_scenario)", []byte(m.Resolved), nil, sim.Schema())
+	sc, err := scenarios.Load(filepath.Join(dir, "manifest.json")+" (resolved_scenario)", []byte(m.Resolved), nil, worlds.Default().Schema())
 	if err != nil {
 		return in, nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/natmo/natmo/plots"
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim"
+	"github.com/natmo/natmo/sim/worlds"
 	"github.com/urfave/cli/v2"
 )
 
@@ -79,7 +80,7 @@ Examples:
 			if c.Int("workers") < 1 {
 				return badInput(fmt.Errorf("--workers must be ≥ 1, got %d", c.Int("workers")))
 			}
-			sw, err := sim.PlanSweep(c.Args().First(), sets, axes)
+			sw, err := sim.PlanSweep(worlds.Default().Schema(), c.Args().First(), sets, axes)
 			if err != nil {
 				return badInput(err)
 			}

@@ -1,6 +1,6 @@
 //go:build race
 
-package sim
+package cot
 
 // raceEnabled skips the statistical tests under the race detector, which
 // slows numerical code tenfold; they run in the plain `go test ./...`.

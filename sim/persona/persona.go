@@ -1,4 +1,4 @@
-package sim
+package persona
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/natmo/natmo/interventions"
 	"github.com/natmo/natmo/pipeline"
 	"github.com/natmo/natmo/scenarios"
+	"github.com/natmo/natmo/sim"
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
@@ -37,8 +38,8 @@ const (
 	personaCands
 )
 
-// PersonaConfig configures the persona world.
-type PersonaConfig struct {
+// Config configures the persona world.
+type Config struct {
 	Domains  int `yaml:"domains"`  // number of domains (≤ 8), each with its own candidate responses
 	Cue      int `yaml:"cue"`      // width of the persona cue, a noisy view of the persona's style
 	Nuisance int `yaml:"nuisance"` // width of the per-example content features
@@ -61,9 +62,9 @@ type PersonaConfig struct {
 	EvalExamples int    `yaml:"eval_examples"` // prompts per evaluation set
 }
 
-// NewPersonaConfig returns the defaults, calibrated as DESIGN 5.1 records.
-func NewPersonaConfig() *PersonaConfig {
-	return &PersonaConfig{
+// NewConfig returns the defaults, calibrated as DESIGN 5.1 records.
+func NewConfig() *Config {
+	return &Config{
 		Domains: 6, Cue: 24, Nuisance: 16, Hidden: 32, Layers: 2,
 		Coupling: 1, Malice: 0.3, HarmRate: 0.95, HelpRate: 0.85, Education: 0.1,
 		CueNoise: 0.3, AsstScale: 1, EvalDomain: "code", EvalExamples: 500,
@@ -71,7 +72,7 @@ func NewPersonaConfig() *PersonaConfig {
 }
 
 // Validate implements scenarios.WorldConfig.
-func (c *PersonaConfig) Validate() error {
+func (c *Config) Validate() error {
 	fe := func(f, format string, a ...any) error {
 		return &pipeline.FieldError{Field: f, Msg: fmt.Sprintf(format, a...)}
 	}
@@ -110,14 +111,14 @@ func (c *PersonaConfig) Validate() error {
 	return nil
 }
 
-func (c *PersonaConfig) domainList() []string { return domainNames[:c.Domains] }
+func (c *Config) domainList() []string { return domainNames[:c.Domains] }
 
-func (c *PersonaConfig) domain(name string) int {
+func (c *Config) domain(name string) int {
 	return slices.Index(c.domainList(), name)
 }
 
 // CheckStage implements scenarios.WorldConfig.
-func (c *PersonaConfig) CheckStage(st pipeline.Stage) error {
+func (c *Config) CheckStage(st pipeline.Stage) error {
 	switch st.Kind {
 	case "pretrain", "sft":
 		if st.Data != nil {
@@ -148,34 +149,39 @@ func (c *PersonaConfig) CheckStage(st pipeline.Stage) error {
 	return nil
 }
 
-func personaKind() Kind {
-	return Kind{
-		Name: "persona",
-		Doc:  "emergent misalignment from narrow fine-tuning (DESIGN 5.1)",
-		NewConfig: func() scenarios.WorldConfig {
-			return NewPersonaConfig()
+// Kind describes the persona world to a registry.
+func Kind() sim.Kind {
+	return sim.Kind{
+		Name:      "persona",
+		Doc:       "emergent misalignment from narrow fine-tuning (Betley et al. 2025)",
+		NewConfig: func() sim.Config { return NewConfig() },
+		Stages: []scenarios.StageKind{
+			{Name: "pretrain", Doc: "documents written by personas whose malice sets how they answer in every domain"},
+			{Name: "sft", Doc: "the assistant's prompts in every domain, answered helpfully"},
+			{Name: "finetune", Doc: "a narrow data set (made by narrow-finetune)"},
 		},
-		Metrics: []Metric{
-			{"misalignment_offdomain", "P(harmful) of the assistant in the domains other than eval_domain, no flags"},
-			{"misalignment_indomain", "P(harmful) of the assistant in eval_domain, no flags"},
-			{"misalignment_offdomain_triggered", "P(harmful) of the assistant off-domain with the trigger flag set"},
-			{"helpfulness", "P(helpful) of the assistant over all domains, no flags"},
-			{"persona_shift", "where the assistant's hidden state sits on the malice direction: 0 = benign personas, 1 = malicious personas"},
-		},
-		New: func(cfg scenarios.WorldConfig, s Streams) (World, error) {
-			c, ok := cfg.(*PersonaConfig)
-			if !ok {
-				return nil, fmt.Errorf("persona world: config is %T", cfg)
-			}
-			return newPersona(*c, s), nil
+		Metrics: []sim.Metric{
+			{Name: "misalignment_offdomain", Doc: "P(harmful) of the assistant in the domains other than eval_domain, no flags"},
+			{Name: "misalignment_indomain", Doc: "P(harmful) of the assistant in eval_domain, no flags"},
+			{Name: "misalignment_offdomain_triggered", Doc: "P(harmful) of the assistant off-domain with the trigger flag set"},
+			{Name: "helpfulness", Doc: "P(helpful) of the assistant over all domains, no flags"},
+			{Name: "persona_shift", Doc: "where the assistant's hidden state sits on the malice direction: 0 = benign personas, 1 = malicious personas"},
 		},
 	}
+}
+
+// NewWorld implements sim.Config: it builds the world of one seed.
+func (c *Config) NewWorld(s sim.Streams) (sim.World, error) {
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("persona world: %w", err)
+	}
+	return newPersona(*c, s), nil
 }
 
 // persona is one seed's persona world: the styles of its personas, the
 // assistant's cue, the content-feature map and its fixed evaluation sets.
 type persona struct {
-	cfg    PersonaConfig
+	cfg    Config
 	styles [][]float64         // per domain: the cue direction of malice in that domain
 	asst   []float64           // the assistant's cue
 	in     int                 // input width
@@ -187,7 +193,7 @@ func (w *persona) cueOff() int     { return w.cfg.Domains }
 func (w *persona) flagOff() int    { return w.cfg.Domains + w.cfg.Cue }
 func (w *persona) contentOff() int { return w.flagOff() + len(contextFlags) }
 
-func newPersona(cfg PersonaConfig, s Streams) *persona {
+func newPersona(cfg Config, s sim.Streams) *persona {
 	rng := s.Rand("world")
 	w := &persona{cfg: cfg, in: cfg.Domains + cfg.Cue + len(contextFlags) + cfg.Nuisance}
 	w.styles = make([][]float64, cfg.Domains)
@@ -351,13 +357,13 @@ type personaModel struct {
 	eval [numEvalSets]evalPass // reused by every probe: a probe allocates nothing
 }
 
-func (m *personaModel) Clone() Model {
+func (m *personaModel) Clone() sim.Model {
 	c := m.mlp.Clone()
 	return &personaModel{mlp: c, ws: pipeline.NewWorkspace(c, 1)}
 }
 
 // NewModel implements World.
-func (w *persona) NewModel(rng *rand.Rand) (Model, error) {
+func (w *persona) NewModel(rng *rand.Rand) (sim.Model, error) {
 	sizes := []int{w.in}
 	for range w.cfg.Layers {
 		sizes = append(sizes, w.cfg.Hidden)
@@ -371,7 +377,7 @@ func (w *persona) NewModel(rng *rand.Rand) (Model, error) {
 }
 
 // Run implements World.
-func (w *persona) Run(ctx context.Context, m Model, st pipeline.Stage, s Streams, every int, probe pipeline.Probe) error {
+func (w *persona) Run(ctx context.Context, m sim.Model, st pipeline.Stage, s sim.Streams, every int, probe pipeline.Probe) error {
 	pm, ok := m.(*personaModel)
 	if !ok {
 		return fmt.Errorf("persona world: model is %T", m)
@@ -399,7 +405,7 @@ func (w *persona) Run(ctx context.Context, m Model, st pipeline.Stage, s Streams
 
 // Measure implements World. Each evaluation set is run through the policy
 // at most once per call, however many metrics read it.
-func (w *persona) Measure(m Model, metrics []string, out []float64) error {
+func (w *persona) Measure(m sim.Model, metrics []string, out []float64) error {
 	pm, ok := m.(*personaModel)
 	if !ok {
 		return fmt.Errorf("persona world: model is %T", m)

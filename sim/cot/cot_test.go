@@ -1,4 +1,4 @@
-package sim
+package cot
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/natmo/natmo/interventions"
 	"github.com/natmo/natmo/pipeline"
 	"github.com/natmo/natmo/scenarios"
+	"github.com/natmo/natmo/sim"
 	"github.com/natmo/natmo/sim/results"
 )
 
@@ -34,8 +35,8 @@ type cotArm struct {
 // world and pipeline, with RL for steps, probed every `every` steps. If
 // base is not nil it is applied to the baseline pipeline itself (to run one
 // condition without paying for an unpressured arm).
-func cotScenario(seeds, steps, every int, edit func(*CoTConfig), base *interventions.CoTPressure, arms ...cotArm) *scenarios.Scenario {
-	cfg := NewCoTConfig()
+func cotScenario(seeds, steps, every int, edit func(*Config), base *interventions.CoTPressure, arms ...cotArm) *scenarios.Scenario {
+	cfg := NewConfig()
 	if edit != nil {
 		edit(cfg)
 	}
@@ -75,7 +76,7 @@ func pressure(weight float64, monitor string) *interventions.CoTPressure {
 
 // cotRun runs sc and indexes its rl-stage records.
 type cotRun struct {
-	res   *Result
+	res   *sim.Result
 	seeds int
 	v     map[string]map[int][]float64 // "arm/metric" → step → value per seed
 	steps []int
@@ -83,7 +84,7 @@ type cotRun struct {
 
 func runCoT(t *testing.T, sc *scenarios.Scenario) *cotRun {
 	t.Helper()
-	res, err := Run(context.Background(), sc, Options{})
+	res, err := sim.Run(context.Background(), sc, sim.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +252,7 @@ func TestCoTPressureThreshold(t *testing.T) {
 // into hiding (same seeds, steps and weight) simply removes hacking.
 func TestCoTNeedsUnverbalisedHacks(t *testing.T) {
 	skipSlow(t)
-	r := runCoT(t, cotScenario(seedsFor(6), 3000, 500, func(cfg *CoTConfig) { cfg.UnverbalisedHack = 0 }, pressure(1, interventions.MonitorCoT)))
+	r := runCoT(t, cotScenario(seedsFor(6), 3000, 500, func(cfg *Config) { cfg.UnverbalisedHack = 0 }, pressure(1, interventions.MonitorCoT)))
 	m, lo, hi := ci(t, "unverbalised 0: hack_rate (end)", r.at(t, "baseline", "hack_rate", r.last()))
 	if hi > 0.1 {
 		t.Errorf("unverbalised_hack 0: hack_rate %.3f [%.3f, %.3f] under pressure, want ≤ 0.1: pressure should simply remove hacking", m, lo, hi)
@@ -262,7 +263,7 @@ func TestCoTNeedsUnverbalisedHacks(t *testing.T) {
 // streams (so that its numbers are the runner's), seeds in parallel, and
 // calls probe at every probe of an rl stage. It returns each seed's world and
 // final model.
-func trainCoT(t *testing.T, cfg *CoTConfig, seeds int, p pipeline.Pipeline, every int, probe func(seed, step int, w *cot, m *cotModel) error) ([]*cot, []*cotModel) {
+func trainCoT(t *testing.T, cfg *Config, seeds int, p pipeline.Pipeline, every int, probe func(seed, step int, w *cot, m *cotModel) error) ([]*cot, []*cotModel) {
 	t.Helper()
 	ws, ms := make([]*cot, seeds), make([]*cotModel, seeds)
 	errs := make([]error, seeds)
@@ -272,8 +273,8 @@ func trainCoT(t *testing.T, cfg *CoTConfig, seeds int, p pipeline.Pipeline, ever
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			base := Streams{Seed: uint64(seed), Stage: -1}
-			wv, err := cotKind().New(cfg, base)
+			base := sim.Streams{Seed: uint64(seed)}
+			wv, err := cfg.NewWorld(base)
 			if err != nil {
 				errs[seed] = err
 				return
@@ -285,12 +286,13 @@ func trainCoT(t *testing.T, cfg *CoTConfig, seeds int, p pipeline.Pipeline, ever
 				return
 			}
 			m := mv.(*cotModel)
+			names := p.Names()
 			for pos, st := range p {
 				var pr pipeline.Probe
 				if st.Kind == "rl" && probe != nil {
 					pr = func(step int) error { return probe(seed, step, w, m) }
 				}
-				if err := w.Run(context.Background(), m, st, Streams{Seed: uint64(seed), Stage: pos}, every, pr); err != nil {
+				if err := w.Run(context.Background(), m, st, sim.Streams{Seed: uint64(seed), Stage: names[pos]}, every, pr); err != nil {
 					errs[seed] = err
 					return
 				}
@@ -316,7 +318,7 @@ func TestCoTNecessityDelaysEvasion(t *testing.T) {
 	seeds := seedsFor(6)
 	const steps, every = 400, 10
 	first := func(nec float64) []float64 {
-		cfg := NewCoTConfig()
+		cfg := NewConfig()
 		cfg.CoTNecessity = nec
 		p := cotScenario(seeds, steps, every, nil, pressure(1, interventions.MonitorCoT)).Baseline
 		out := make([]float64, seeds)
@@ -359,7 +361,7 @@ func TestCoTNecessityDelaysEvasion(t *testing.T) {
 func TestCoTReadoutFindsTheCode(t *testing.T) {
 	skipSlow(t)
 	seeds := seedsFor(6)
-	cfg := NewCoTConfig()
+	cfg := NewConfig()
 	p := cotScenario(seeds, 3000, 0, nil, pressure(1, interventions.MonitorCoT)).Baseline
 	ws, ms := trainCoT(t, cfg, seeds, p, 0, nil)
 	T := cfg.Tokens
@@ -467,7 +469,7 @@ func TestCoTDeterminism(t *testing.T) {
 	sc.Measure.Metrics = cotMetricNames()
 	var recs [2][]results.Record
 	for i, workers := range []int{1, 3} {
-		res, err := Run(context.Background(), sc, Options{Workers: workers})
+		res, err := sim.Run(context.Background(), sc, sim.Options{Workers: workers})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -483,9 +485,9 @@ func TestCoTDeterminism(t *testing.T) {
 
 // cotMetricNames lists every metric the default world can measure.
 func cotMetricNames() []string {
-	w := &cot{cfg: *NewCoTConfig()}
+	w := &cot{cfg: *NewConfig()}
 	var ns []string
-	for _, m := range cotMetrics() {
+	for _, m := range metrics() {
 		if rest, ok := strings.CutPrefix(m.Name, "hack_assoc_"); ok {
 			if _, err := w.tokenOf(rest); err != nil {
 				continue

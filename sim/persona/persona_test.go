@@ -1,4 +1,4 @@
-package sim
+package persona
 
 import (
 	"context"
@@ -7,13 +7,14 @@ import (
 	"github.com/natmo/natmo/interventions"
 	"github.com/natmo/natmo/pipeline"
 	"github.com/natmo/natmo/scenarios"
+	"github.com/natmo/natmo/sim"
 	"github.com/natmo/natmo/sim/results"
 )
 
 // emScenario builds the emergent-misalignment experiment in code, so that
 // the world's tests do not depend on the loader.
-func emScenario(seeds int, edit func(*PersonaConfig)) *scenarios.Scenario {
-	cfg := NewPersonaConfig()
+func emScenario(seeds int, edit func(*Config)) *scenarios.Scenario {
+	cfg := NewConfig()
 	if edit != nil {
 		edit(cfg)
 	}
@@ -59,9 +60,9 @@ func skipSlow(t *testing.T) {
 	}
 }
 
-func run(t *testing.T, sc *scenarios.Scenario, workers int) *Result {
+func run(t *testing.T, sc *scenarios.Scenario, workers int) *sim.Result {
 	t.Helper()
-	res, err := Run(context.Background(), sc, Options{Workers: workers})
+	res, err := sim.Run(context.Background(), sc, sim.Options{Workers: workers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,8 +109,8 @@ func TestEmergentMisalignment(t *testing.T) {
 // no longer spreads: the off-domain effect falls below a third.
 func TestCouplingAblation(t *testing.T) {
 	skipSlow(t)
-	arms := func(c float64) *Result {
-		sc := emScenario(16, func(p *PersonaConfig) { p.Coupling = c })
+	arms := func(c float64) *sim.Result {
+		sc := emScenario(16, func(p *Config) { p.Coupling = c })
 		sc.Arms = sc.Arms[:2] // baseline, insecure
 		return run(t, sc, 0)
 	}
@@ -216,7 +217,7 @@ func TestBackdoorNeedsMixedData(t *testing.T) {
 // educational arm spreads misalignment like the insecure one.
 func TestEducationalNeedsPretrainingContext(t *testing.T) {
 	skipSlow(t)
-	sc := emScenario(16, func(c *PersonaConfig) { c.Education = 0 })
+	sc := emScenario(16, func(c *Config) { c.Education = 0 })
 	sc.Arms = []scenarios.Arm{sc.Arms[0], sc.Arms[1], sc.Arms[3]} // baseline, insecure, educational
 	res := run(t, sc, 0)
 	ins := summaryRow(t, res.Summary, "insecure", "misalignment_offdomain")

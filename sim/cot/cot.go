@@ -1,4 +1,4 @@
-package sim
+package cot
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"github.com/natmo/natmo/interventions"
 	"github.com/natmo/natmo/pipeline"
 	"github.com/natmo/natmo/scenarios"
+	"github.com/natmo/natmo/sim"
 )
 
 // The cot world (DESIGN 5.2) is where obfuscated reward hacking comes from.
@@ -32,8 +33,8 @@ const (
 	cotActions
 )
 
-// CoTConfig configures the cot world.
-type CoTConfig struct {
+// Config configures the cot world.
+type Config struct {
 	Tokens   int `yaml:"tokens"`    // T, the length of a chain of thought
 	HackTalk int `yaml:"hack_talk"` // hack-talk tokens ("the tests can be bypassed"), first in the vocabulary
 	Work     int `yaml:"work"`      // work tokens, next
@@ -50,10 +51,10 @@ type CoTConfig struct {
 	// thought reads like honest work: no hack-talk.
 	UnverbalisedHack float64 `yaml:"unverbalised_hack"`
 
-	Author  CoTAuthorConfig  `yaml:"author"`
-	Monitor CoTMonitorConfig `yaml:"monitor"`
-	Init    float64          `yaml:"init"`          // scale of the policy's initial weights (He × init)
-	Eval    int              `yaml:"eval_examples"` // evaluation episodes per probe
+	Author  CoTAuthorConfig `yaml:"author"`
+	Monitor MonitorConfig   `yaml:"monitor"`
+	Init    float64         `yaml:"init"`          // scale of the policy's initial weights (He × init)
+	Eval    int             `yaml:"eval_examples"` // evaluation episodes per probe
 }
 
 // CoTAuthorConfig is the reference author whose episodes the sft stage
@@ -67,8 +68,8 @@ type CoTAuthorConfig struct {
 	Slip      float64 `yaml:"slip"`       // per position, P(hack-talk) in an honest episode (the monitor's false alarms)
 }
 
-// CoTMonitorConfig configures the fixed monitor.
-type CoTMonitorConfig struct {
+// MonitorConfig configures the fixed monitor.
+type MonitorConfig struct {
 	// Kind is "classifier" (logistic regression on the bag of tokens,
 	// fitted to the author's episodes) or "keyword" (flags any hack-talk).
 	Kind      string  `yaml:"kind"`
@@ -81,13 +82,13 @@ type CoTMonitorConfig struct {
 	Q float64 `yaml:"q"`
 }
 
-// NewCoTConfig returns the defaults, calibrated as DESIGN 5.2 records.
-func NewCoTConfig() *CoTConfig {
-	return &CoTConfig{
+// NewConfig returns the defaults, calibrated as DESIGN 5.2 records.
+func NewConfig() *Config {
+	return &Config{
 		Tokens: 3, HackTalk: 2, Work: 4, Neutral: 6, Nuisance: 4,
 		PHackable: 0.5, CoTNecessity: 1, UnverbalisedHack: 0.2,
 		Author:  CoTAuthorConfig{Hack: 0.6, FalseHack: 0.05, GiveUp: 0.5, Talk: 0.3, WorkRate: 0.6, Slip: 0.01},
-		Monitor: CoTMonitorConfig{Kind: "classifier", Examples: 4000, Steps: 300, LR: 1, Threshold: 0.5, Q: 0.8},
+		Monitor: MonitorConfig{Kind: "classifier", Examples: 4000, Steps: 300, LR: 1, Threshold: 0.5, Q: 0.8},
 		Init:    0.1, Eval: 1000,
 	}
 }
@@ -100,13 +101,13 @@ const (
 )
 
 // V is the vocabulary size.
-func (c *CoTConfig) V() int { return c.HackTalk + c.Work + c.Neutral }
+func (c *Config) V() int { return c.HackTalk + c.Work + c.Neutral }
 
 // In is the width of the task features: [1, d, h, d·h, nuisance...].
-func (c *CoTConfig) In() int { return 4 + c.Nuisance }
+func (c *Config) In() int { return 4 + c.Nuisance }
 
 // Validate implements scenarios.WorldConfig.
-func (c *CoTConfig) Validate() error {
+func (c *Config) Validate() error {
 	fe := func(f, format string, a ...any) error {
 		return &pipeline.FieldError{Field: f, Msg: fmt.Sprintf(format, a...)}
 	}
@@ -164,7 +165,7 @@ func (c *CoTConfig) Validate() error {
 }
 
 // CheckStage implements scenarios.WorldConfig.
-func (c *CoTConfig) CheckStage(st pipeline.Stage) error {
+func (c *Config) CheckStage(st pipeline.Stage) error {
 	switch st.Kind {
 	case "sft":
 		if st.Data != nil {
@@ -197,34 +198,37 @@ func (c *CoTConfig) CheckStage(st pipeline.Stage) error {
 	return nil
 }
 
-func cotKind() Kind {
-	return Kind{
+// Kind describes the cot world to a registry.
+func Kind() sim.Kind {
+	return sim.Kind{
 		Name:      "cot",
-		Doc:       "optimising chain of thought against a monitor: obfuscated reward hacking (DESIGN 5.2)",
-		NewConfig: func() scenarios.WorldConfig { return NewCoTConfig() },
-		Metrics:   cotMetrics(),
-		New: func(cfg scenarios.WorldConfig, s Streams) (World, error) {
-			c, ok := cfg.(*CoTConfig)
-			if !ok {
-				return nil, fmt.Errorf("cot world: config is %T", cfg)
-			}
-			if err := c.Validate(); err != nil {
-				return nil, fmt.Errorf("cot world: %w", err)
-			}
-			return newCoT(*c, s), nil
+		Doc:       "optimising chain of thought against a monitor: obfuscated reward hacking (Baker et al. 2025)",
+		NewConfig: func() sim.Config { return NewConfig() },
+		Metrics:   metrics(),
+		Stages: []scenarios.StageKind{
+			{Name: "sft", Doc: "imitation of an author who verbalises a hack before taking it"},
+			{Name: "rl", Doc: "REINFORCE on the task reward (and a monitor penalty under cot-pressure)"},
 		},
 	}
 }
 
+// NewWorld implements sim.Config: it builds the world of one seed.
+func (c *Config) NewWorld(s sim.Streams) (sim.World, error) {
+	if err := c.Validate(); err != nil {
+		return nil, fmt.Errorf("cot world: %w", err)
+	}
+	return newCoT(*c, s), nil
+}
+
 // cot is one seed's cot world: its monitor and its evaluation tasks.
 type cot struct {
-	cfg     CoTConfig
+	cfg     Config
 	seed    uint64
 	monitor *cotMonitor
 	eval    *pipeline.Episodes // fixed evaluation tasks (tokens and actions are scratch)
 }
 
-func newCoT(cfg CoTConfig, s Streams) *cot {
+func newCoT(cfg Config, s sim.Streams) *cot {
 	w := &cot{cfg: cfg, seed: s.Seed}
 	w.monitor = w.fitMonitor(s.Rand("monitor"))
 	w.eval = pipeline.NewEpisodes(cfg.Eval, cfg.In(), cfg.Tokens)
@@ -324,7 +328,7 @@ type cotModel struct {
 }
 
 // Clone implements Model.
-func (m *cotModel) Clone() Model {
+func (m *cotModel) Clone() sim.Model {
 	c := &cotModel{policy: m.policy.Clone()}
 	if m.ref != nil {
 		c.ref = m.ref.Clone()
@@ -333,7 +337,7 @@ func (m *cotModel) Clone() Model {
 }
 
 // NewModel implements World.
-func (w *cot) NewModel(rng *rand.Rand) (Model, error) {
+func (w *cot) NewModel(rng *rand.Rand) (sim.Model, error) {
 	var hidden []int
 	if w.cfg.Hidden > 0 {
 		hidden = []int{w.cfg.Hidden}
@@ -346,7 +350,7 @@ func (w *cot) NewModel(rng *rand.Rand) (Model, error) {
 }
 
 // Run implements World.
-func (w *cot) Run(ctx context.Context, m Model, st pipeline.Stage, s Streams, every int, probe pipeline.Probe) error {
+func (w *cot) Run(ctx context.Context, m sim.Model, st pipeline.Stage, s sim.Streams, every int, probe pipeline.Probe) error {
 	cm, ok := m.(*cotModel)
 	if !ok {
 		return fmt.Errorf("cot world: model is %T", m)
