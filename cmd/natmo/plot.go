@@ -10,8 +10,8 @@ import (
 	"github.com/natmo/natmo/plots"
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim"
-	"github.com/natmo/natmo/sim/worlds"
 	"github.com/natmo/natmo/sim/results"
+	"github.com/natmo/natmo/sim/worlds"
 	"github.com/urfave/cli/v2"
 )
 
