@@ -24,7 +24,12 @@ func curves(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	if stage == "" {
 		stage = defaultStage(in.Records)
 	}
-	ix := newIndex(in.Records)
+	recs := in.Records
+	var bounds []boundary
+	if stage == scenarios.StageAll {
+		recs, bounds = wholeRun(recs)
+	}
+	ix := newIndex(recs)
 	arms := in.arms()
 	styles := armStyles(arms)
 
@@ -53,6 +58,12 @@ func curves(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	for mi, m := range fig.Metrics {
 		p := newPanel(false)
 		p.X.Label.Text = stage + " step"
+		if stage == scenarios.StageAll {
+			p.X.Label.Text = "step, through each arm's whole pipeline"
+			if len(bounds) > 0 {
+				p.Add(vlines{bs: bounds, styles: styles})
+			}
+		}
 		p.Y.Label.Text = in.label(m)
 		p.X.Tick.Marker = integerTicks{}
 		var bands, lines []plot.Plotter
@@ -116,6 +127,13 @@ func curves(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	f.caption = fmt.Sprintf("Mean over %s seeds; bands: 95%% bootstrap CI.", seedCount(ns))
 	if len(flatArms) > 0 {
 		f.caption += fmt.Sprintf(" Dashed: final value of %s (no %s stage).", joinAnd(flatArms), stage)
+	}
+	if stage == scenarios.StageAll {
+		if len(bounds) > 0 {
+			f.caption += " Dotted lines: where a stage begins."
+		}
+	} else {
+		f.caption += notShown(in.Records, arms, stage)
 	}
 	return f, nil
 }

@@ -183,18 +183,31 @@ func (ix *index) finalValues(arm, metric string) map[int]float64 {
 	return ix.final[seriesKey{arm: arm, metric: metric}]
 }
 
-// defaultStage is the stage of the last record of an arm other than
-// baseline, or of the last record if all are baseline's.
+// defaultStage is the stage that the arms other than baseline end in, or
+// scenarios.StageAll when they end in different stages (so that no arm's
+// last stage is left out); with only a baseline, its last stage.
 func defaultStage(recs []results.Record) string {
-	for i := len(recs) - 1; i >= 0; i-- {
-		if recs[i].Arm != scenarios.BaselineArm {
-			return recs[i].Stage
+	last := map[string]string{}
+	var arms []string
+	for _, r := range recs {
+		if _, ok := last[r.Arm]; !ok {
+			arms = append(arms, r.Arm)
+		}
+		last[r.Arm] = r.Stage
+	}
+	stage := ""
+	for _, a := range arms {
+		if a == scenarios.BaselineArm && len(arms) > 1 {
+			continue
+		}
+		switch {
+		case stage == "":
+			stage = last[a]
+		case last[a] != stage:
+			return scenarios.StageAll
 		}
 	}
-	if len(recs) > 0 {
-		return recs[len(recs)-1].Stage
-	}
-	return ""
+	return stage
 }
 
 // summaries returns the summary row of every arm and metric: from
