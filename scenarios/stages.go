@@ -381,7 +381,7 @@ func (l *loader) checkModify(m *interventions.Modify, p pipeline.Pipeline, s sou
 		k, _ := keyText(mv.Key)
 		if !slices.Contains(keys, k) {
 			e := l.unknownKey(mv.Key, l.enter(sc, mv.Key), k, keys)
-			e.Msg = fmt.Sprintf("a %s stage (%s) has no setting %s", p[i].Kind, m.Stage, quoteTrunc(k))
+			e.Msg = fmt.Sprintf("stage %s (of kind %s) has no setting %s", m.Stage, p[i].Kind, quoteTrunc(k))
 			if e.Suggest == "" {
 				e.Msg += "; expected one of " + list(keys)
 			}
