@@ -133,7 +133,7 @@ func curves(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 			f.caption += " Dotted lines: where a stage begins."
 		}
 	} else {
-		f.caption += notShown(in.Records, arms, stage)
+		f.note = notShown(in.Records, arms, stage)
 	}
 	return f, nil
 }

@@ -13,6 +13,9 @@ import (
 // bottom a title, a grid of panels, a legend and a caption.
 type figure struct {
 	title, caption string
+	// note is appended to the caption, a scenario's own included: what the
+	// figure leaves out (stages it does not draw), which no caption may hide.
+	note string
 	// panels are the rows of panels; all rows have the same length. Panels
 	// in a row share their data area's height, panels in a column its width.
 	panels [][]*plot.Plot

@@ -149,6 +149,7 @@ func finish(f *figure, fig scenarios.Figure, in *Input, l layout) *figure {
 	if fig.Caption != "" {
 		f.caption = fig.Caption
 	}
+	f.caption += f.note
 	return f
 }
 
