@@ -87,6 +87,8 @@ func builtins() []Entry {
 			New: func() Intervention { return &AddStage{} }},
 		{Name: "modify", Doc: "change one stage's settings for this arm only: {stage: NAME, set: {lr: 0.001, steps: 100, kl: 0.03}}",
 			New: func() Intervention { return &Modify{} }},
+		{Name: "distill", Doc: "train on another arm's outputs (same seed): {teacher: ARM, student: shared|fresh, source: prompts|noise, filter: harmful} (Cloud et al. 2025)",
+			New: func() Intervention { return NewDistill() }},
 		{Name: "cot-pressure", Doc: "penalise the RL reward when a chain-of-thought monitor flags the episode (Baker et al. 2025)",
 			New: func() Intervention { return NewCoTPressure() }},
 	}

@@ -274,7 +274,82 @@ func (l *loader) arms(mv *ast.MappingValueNode) ([]Arm, [][]source, error) {
 		arms = append(arms, arm)
 		srcs = append(srcs, asrc)
 	}
+	if err := l.checkTeachers(arms, srcs); err != nil {
+		return nil, nil, err
+	}
 	return arms, srcs, nil
+}
+
+// A teacherEdit is an intervention that makes its arm learn from another
+// arm of the same seed (distill).
+type teacherEdit interface{ TeacherArm() string }
+
+// checkTeachers checks that every teacher an arm names is another arm and
+// that no arm learns, through any chain of teachers, from itself: the arms
+// must form a DAG so that each teacher trains before its students.
+func (l *loader) checkTeachers(arms []Arm, srcs [][]source) error {
+	names := make([]string, len(arms))
+	for i, a := range arms {
+		names[i] = a.Name
+	}
+	teachers := make([][]int, len(arms))
+	at := map[[2]int]source{} // (student, teacher) → where it is written
+	for a, arm := range arms {
+		for j, iv := range arm.Interventions {
+			te, ok := iv.(teacherEdit)
+			if !ok {
+				continue
+			}
+			s := srcs[a][j]
+			t := slices.Index(names, te.TeacherArm())
+			switch {
+			case t < 0:
+				e := l.fieldErr(&pipeline.FieldError{Field: "teacher", Msg: fmt.Sprintf("no arm is called %q; the arms are %s", te.TeacherArm(), strings.Join(names, ", "))}, s.value, s.c, s.key)
+				e.Suggest = suggest(te.TeacherArm(), names)
+				return e
+			case t == a:
+				return l.fieldErr(&pipeline.FieldError{Field: "teacher", Msg: fmt.Sprintf("arm %s cannot teach itself", arm.Name)}, s.value, s.c, s.key)
+			}
+			teachers[a] = append(teachers[a], t)
+			at[[2]int{a, t}] = s
+		}
+	}
+	// Depth-first search for a cycle; state 1 = on the path, 2 = done.
+	state := make([]int, len(arms))
+	var path []int
+	var visit func(a int) error
+	visit = func(a int) error {
+		state[a] = 1
+		path = append(path, a)
+		for _, t := range teachers[a] {
+			switch state[t] {
+			case 1:
+				cyc := path[slices.Index(path, t):]
+				var ns []string
+				for _, c := range cyc {
+					ns = append(ns, arms[c].Name)
+				}
+				ns = append(ns, arms[t].Name)
+				s := at[[2]int{a, t}]
+				return l.fieldErr(&pipeline.FieldError{Field: "teacher", Msg: fmt.Sprintf("the arms learn from each other in a cycle (%s, each the student of the next); expected each teacher to train before its students", strings.Join(ns, " → "))}, s.value, s.c, s.key)
+			case 0:
+				if err := visit(t); err != nil {
+					return err
+				}
+			}
+		}
+		path = path[:len(path)-1]
+		state[a] = 2
+		return nil
+	}
+	for a := range arms {
+		if state[a] == 0 {
+			if err := visit(a); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // checkStages builds every arm's pipeline, one intervention at a time, and

@@ -70,45 +70,108 @@ func (e *FailedError) Unwrap() error { return e.Err }
 
 // node is a stage in the tree of arms' pipelines: arms that share a prefix
 // of stages share its nodes, so the prefix is trained once per seed and the
-// model is copied where the arms part ways.
+// model is copied where the arms part ways. The tree's root has one child
+// per initialisation the arms start from (a fresh-initialised student has
+// its own), and those children's subtrees are the pipelines.
 type node struct {
-	pos      int    // position of the stage in the pipeline
+	pos      int    // position of the stage in the pipeline; -1 above the stages
+	init     string // for an initialisation node: the purpose of its init stream
 	name     string // the stage's name: it keys the stage's random streams
 	stage    pipeline.Stage
+	teacher  int // the arm whose final model this stage learns from, or -1
 	children []*node
 	arms     []int // arms whose pipeline ends here
 	steps    int   // training steps of this stage (for progress)
 }
 
-// plan builds the tree of the arms' pipelines, and names each arm's stages
-// for its records.
+// A teacherData is a stage's data that names an arm (same seed) whose
+// final model the stage learns from, as interventions.DistillData does.
+type teacherData interface{ TeacherArm() string }
+
+// A freshData is a stage's data that asks for its arm's whole pipeline to
+// start from another initialisation.
+type freshData interface{ FreshInit() bool }
+
+// A TeacherWorld runs stages that learn from another arm's model: a stage
+// whose Data names a teacher arm is run by RunTeacher with that arm's final
+// model of the same seed (the runner trains teachers before their students).
+type TeacherWorld interface {
+	RunTeacher(ctx context.Context, student, teacher Model, st pipeline.Stage, s Streams, every int, probe pipeline.Probe) error
+}
+
+// Purposes of the init streams: the scenario's, and the one that a fresh
+// student's pipeline starts from.
+const (
+	initStream      = "init"
+	freshInitStream = "init:fresh"
+)
+
+// plan builds the tree of the arms' pipelines, names each arm's stages for
+// its records, and marks the arms that teach another.
 func plan(sc *scenarios.Scenario) (root *node, names [][]string, err error) {
-	root = &node{pos: -1}
+	root = &node{pos: -1, teacher: -1}
 	names = make([][]string, len(sc.Arms))
+	armIndex := map[string]int{}
+	for ai, arm := range sc.Arms {
+		armIndex[arm.Name] = ai
+	}
 	for ai, arm := range sc.Arms {
 		p, err := arm.Pipeline(sc.Baseline)
 		if err != nil {
 			return nil, nil, fmt.Errorf("arm %s: %w", arm.Name, err)
 		}
 		names[ai] = p.Names()
-		n := root
+		init := initStream
+		for _, st := range p {
+			if f, ok := st.Data.(freshData); ok && f.FreshInit() {
+				init = freshInitStream
+			}
+		}
+		n := root.child(func(c *node) bool { return c.init == init }, func() *node {
+			return &node{pos: -1, init: init, teacher: -1}
+		})
 		for pos, st := range p {
-			var next *node
-			for _, c := range n.children {
-				if c.name == names[ai][pos] && reflect.DeepEqual(c.stage, st) {
-					next = c
-					break
+			teacher := -1
+			if td, ok := st.Data.(teacherData); ok {
+				t, ok := armIndex[td.TeacherArm()]
+				if !ok || t == ai {
+					return nil, nil, fmt.Errorf("arm %s: stage %s learns from arm %q, which is not another arm", arm.Name, names[ai][pos], td.TeacherArm())
 				}
+				teacher = t
 			}
-			if next == nil {
-				next = &node{pos: pos, name: names[ai][pos], stage: st, steps: stageSteps(st)}
-				n.children = append(n.children, next)
-			}
-			n = next
+			n = n.child(func(c *node) bool {
+				return c.name == names[ai][pos] && reflect.DeepEqual(c.stage, st)
+			}, func() *node {
+				return &node{pos: pos, name: names[ai][pos], stage: st, teacher: teacher, steps: stageSteps(st)}
+			})
 		}
 		n.arms = append(n.arms, ai)
 	}
 	return root, names, nil
+}
+
+// child returns n's child that match accepts, adding the one made by make
+// if there is none.
+func (n *node) child(match func(*node) bool, make func() *node) *node {
+	for _, c := range n.children {
+		if match(c) {
+			return c
+		}
+	}
+	c := make()
+	n.children = append(n.children, c)
+	return c
+}
+
+// teachers reports which arms some stage learns from.
+func (n *node) teachers(out []bool) []bool {
+	if n.teacher >= 0 {
+		out[n.teacher] = true
+	}
+	for _, c := range n.children {
+		out = c.teachers(out)
+	}
+	return out
 }
 
 // stageSteps is the number of optimiser steps of st, for progress only.
@@ -275,7 +338,9 @@ func seedRecords(sc *scenarios.Scenario, names [][]string, metrics []string, see
 }
 
 // runSeed trains the tree of pipelines for one seed, depth first, copying the
-// model where arms part ways.
+// model where arms part ways. A stage that learns from a teacher arm waits,
+// with its model, until the teacher's pipeline has ended; the arms form a
+// DAG (the loader checks), so every waiting stage runs.
 func runSeed(ctx context.Context, cfg Config, sc *scenarios.Scenario, root *node, seed int, metrics []string, report func(int)) seedRun {
 	out := seedRun{perArm: make([][]probe, len(sc.Arms))}
 	fail := func(n *node, err error) seedRun {
@@ -298,13 +363,30 @@ func runSeed(ctx context.Context, cfg Config, sc *scenarios.Scenario, root *node
 	if err != nil {
 		return fail(root, err)
 	}
-	m, err := w.NewModel(base.Rand("init"))
-	if err != nil {
-		return fail(root, err)
+	teaches := root.teachers(make([]bool, len(sc.Arms)))
+	final := make([]Model, len(sc.Arms)) // the teachers' final models
+	type waiting struct {
+		n    *node
+		m    Model
+		path []probe
 	}
+	var waits []waiting
 	var walk func(n *node, m Model, path []probe) error
 	walk = func(n *node, m Model, path []probe) error {
-		if n.pos >= 0 {
+		switch {
+		case n.init != "":
+			var err error
+			if m, err = w.NewModel(base.Rand(n.init)); err != nil {
+				return &nodeError{n, err}
+			}
+		case n.pos >= 0:
+			var teacher Model
+			if n.teacher >= 0 {
+				if teacher = final[n.teacher]; teacher == nil {
+					waits = append(waits, waiting{n, m, path})
+					return nil
+				}
+			}
 			last := 0
 			probeFn := func(step int) error {
 				vals := make([]float64, len(metrics))
@@ -320,7 +402,17 @@ func runSeed(ctx context.Context, cfg Config, sc *scenarios.Scenario, root *node
 			if n.stage.Every > 0 {
 				every = n.stage.Every
 			}
-			err := w.Run(ctx, m, n.stage, Streams{Seed: uint64(seed), Stage: n.name}, every, probeFn)
+			s := Streams{Seed: uint64(seed), Stage: n.name}
+			var err error
+			if teacher != nil {
+				tw, ok := w.(TeacherWorld)
+				if !ok {
+					return &nodeError{n, fmt.Errorf("the %s world cannot run a stage that learns from another arm", sc.World.Kind)}
+				}
+				err = tw.RunTeacher(ctx, m, teacher, n.stage, s, every, probeFn)
+			} else {
+				err = w.Run(ctx, m, n.stage, s, every, probeFn)
+			}
 			if err != nil {
 				var de *pipeline.DivergedError
 				if errors.As(err, &de) || ctx.Err() == nil {
@@ -331,10 +423,13 @@ func runSeed(ctx context.Context, cfg Config, sc *scenarios.Scenario, root *node
 		}
 		for _, a := range n.arms {
 			out.perArm[a] = path
+			if teaches[a] {
+				final[a] = m.Clone()
+			}
 		}
 		for i, c := range n.children {
 			cm := m
-			if i < len(n.children)-1 {
+			if i < len(n.children)-1 && m != nil {
 				cm = m.Clone()
 			}
 			// Each branch appends to its own copy of the shared path.
@@ -344,7 +439,24 @@ func runSeed(ctx context.Context, cfg Config, sc *scenarios.Scenario, root *node
 		}
 		return nil
 	}
-	if err := walk(root, m, nil); err != nil {
+	err = walk(root, nil, nil)
+	for err == nil && len(waits) > 0 {
+		ready := waits
+		waits = nil
+		ran := false
+		for _, wt := range ready {
+			if err != nil || final[wt.n.teacher] == nil {
+				waits = append(waits, wt)
+				continue
+			}
+			ran = true
+			err = walk(wt.n, wt.m, wt.path)
+		}
+		if !ran && err == nil {
+			err = &nodeError{waits[0].n, fmt.Errorf("arm %s never finished, so its students cannot run (the arms' teachers form a cycle)", sc.Arms[waits[0].n.teacher].Name)}
+		}
+	}
+	if err != nil {
 		var ne *nodeError
 		if errors.As(err, &ne) {
 			return fail(ne.n, ne.err)

@@ -109,3 +109,21 @@ func toyRegistry() *Registry {
 func toyScenario(src string, overrides ...string) (*scenarios.Scenario, error) {
 	return scenarios.Load("toy.yaml", []byte(src), overrides, toyRegistry().Schema())
 }
+
+// RunTeacher pulls the student's number toward the teacher's:
+// w ← w + lr·(w_teacher − w).
+func (w *toyWorld) RunTeacher(ctx context.Context, m, teacher Model, st pipeline.Stage, s Streams, every int, probe pipeline.Probe) error {
+	tm, tt := m.(*toyModel), teacher.(*toyModel)
+	if err := probe(0); err != nil {
+		return err
+	}
+	for step := 1; step <= st.Steps; step++ {
+		tm.w += st.LR * (tt.w - tm.w)
+		if step%every == 0 || step == st.Steps {
+			if err := probe(step); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
