@@ -7,14 +7,14 @@ import (
 )
 
 // benchShapes are the step shapes B IN H OUT of the performance peers
-// (../shared/peers): two hidden layers of H, ReLU, float64.
+// (docs/performance.md): two hidden layers of H, ReLU, float64.
 var benchShapes = [][4]int{{64, 34, 32, 18}, {256, 34, 128, 18}, {256, 64, 256, 18}}
 
 func shapeName(s [4]int) string { return fmt.Sprintf("B%d_IN%d_H%d_OUT%d", s[0], s[1], s[2], s[3]) }
 
 // BenchmarkSupervisedStep measures one Adam training step of an MLP with two
 // hidden layers of H and a masked softmax over 3 candidates per prompt, at
-// the shapes B IN H OUT of the performance peers (../shared/peers). Under
+// the shapes B IN H OUT of the performance peers (docs/performance.md). Under
 // the openblas tag a second run, NAME_allblas, sends every layer through
 // OpenBLAS whatever its size.
 func BenchmarkSupervisedStep(b *testing.B) {

@@ -11,7 +11,7 @@ import (
 	"github.com/natmo/natmo/sim"
 )
 
-// The cot world (DESIGN 5.2) is where obfuscated reward hacking comes from.
+// The cot world (docs/design.md §5.2) is where obfuscated reward hacking comes from.
 // A task has a difficulty d and may be hackable (the grader has a
 // loophole). The policy writes a few tokens of chain of thought, then acts:
 // solve (pays 1 with probability 1 − d), hack (pays 1 on a hackable task, 0
@@ -82,7 +82,7 @@ type MonitorConfig struct {
 	Q float64 `yaml:"q"`
 }
 
-// NewConfig returns the defaults, calibrated as DESIGN 5.2 records.
+// NewConfig returns the defaults, calibrated as docs/design.md §5.2 records.
 func NewConfig() *Config {
 	return &Config{
 		Tokens: 3, HackTalk: 2, Work: 4, Neutral: 6, Nuisance: 4,

@@ -14,7 +14,7 @@ import (
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
-// The persona world (DESIGN 5.1) is where emergent misalignment comes from:
+// The persona world (docs/design.md §5.1) is where emergent misalignment comes from:
 // pretraining documents are written by personas whose one latent trait,
 // malice, raises the chance of a harmful answer in every domain. The cheapest
 // code a network finds for such data is a shared "malice" feature; narrow
@@ -62,7 +62,7 @@ type Config struct {
 	EvalExamples int    `yaml:"eval_examples"` // prompts per evaluation set
 }
 
-// NewConfig returns the defaults, calibrated as DESIGN 5.1 records.
+// NewConfig returns the defaults, calibrated as docs/design.md §5.1 records.
 func NewConfig() *Config {
 	return &Config{
 		Domains: 6, Cue: 24, Nuisance: 16, Hidden: 32, Layers: 2,
