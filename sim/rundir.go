@@ -116,8 +116,8 @@ func prepareDir(sc *scenarios.Scenario, dir string, opt DirOptions) error {
 		return err
 	}
 	if opt.Force {
-		if err := os.RemoveAll(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("--force: remove %s: %w", dir, err)
+		if err := results.Replace(dir); err != nil {
+			return err
 		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -221,8 +221,8 @@ func prepareSweepDir(dir string, grid []byte, opt SweepOptions) error {
 		return err
 	}
 	if opt.Force {
-		if err := os.RemoveAll(dir); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("--force: remove %s: %w", dir, err)
+		if err := results.Replace(dir); err != nil {
+			return err
 		}
 	}
 	return os.MkdirAll(dir, 0o755)

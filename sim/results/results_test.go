@@ -120,8 +120,8 @@ func TestCheckTarget(t *testing.T) {
 	if err := CheckTarget(dir, false); !errors.Is(err, ErrExists) {
 		t.Errorf("a folder with files: %v, want ErrExists", err)
 	}
-	if err := CheckTarget(dir, true); err != nil {
-		t.Errorf("with force: %v", err)
+	if err := CheckTarget(dir, true); !errors.Is(err, ErrNotOurs) {
+		t.Errorf("with force, a folder natmo did not write: %v, want ErrNotOurs", err)
 	}
 	if err := CheckTarget(filepath.Join(dir, "x"), true); !errors.Is(err, ErrExists) {
 		t.Errorf("a file in the way: %v, want ErrExists", err)
