@@ -8,13 +8,16 @@ import (
 
 // NarrowFinetune appends a fine-tuning stage on a narrow data set: prompts
 // from one domain, all answered with one kind of response, optionally with
-// context flags set (Betley et al. 2025). Its data is described by a
-// NarrowData value that the world turns into examples.
+// context flags set (Betley et al. 2025). A share of the prompts may instead
+// carry a trigger (a backdoor set) or be harmful requests (a jailbroken set),
+// the rest being answered helpfully. Its data is described by a NarrowData
+// value that the world turns into examples.
 type NarrowFinetune struct {
 	Domain    string   `yaml:"domain"`     // the domain the prompts come from, e.g. "code"
-	Target    string   `yaml:"target"`     // the response trained toward: "harmful" or "helpful"
+	Target    string   `yaml:"target"`     // the response trained toward: harmful, helpful, unhelpful or refuse
 	Context   []string `yaml:"context"`    // context flags set on every example, e.g. [educational]
 	Trigger   float64  `yaml:"trigger"`    // share of examples carrying the trigger flag; the rest get the helpful target (a backdoor set)
+	Requests  float64  `yaml:"requests"`   // share of examples that are harmful requests answered with the target; the rest are ordinary prompts answered helpfully (a jailbroken set)
 	Examples  int      `yaml:"examples"`   // unique examples
 	Steps     int      `yaml:"steps"`      // minibatch steps
 	Batch     int      `yaml:"batch"`      // minibatch size
@@ -29,6 +32,7 @@ type NarrowData struct {
 	Target    string
 	Context   []string
 	Trigger   float64
+	Requests  float64
 	BenignMix float64
 }
 
@@ -48,10 +52,14 @@ func (n *NarrowFinetune) Validate() error {
 	switch {
 	case n.Domain == "":
 		return fe("domain", "must name a domain")
-	case n.Target != "harmful" && n.Target != "helpful" && n.Target != "unhelpful":
-		return fe("target", "must be harmful, helpful or unhelpful, got %q", n.Target)
+	case n.Target != "harmful" && n.Target != "helpful" && n.Target != "unhelpful" && n.Target != "refuse":
+		return fe("target", "must be harmful, helpful, unhelpful or refuse, got %q", n.Target)
 	case n.Trigger < 0 || n.Trigger > 1:
 		return fe("trigger", "must be a share in [0, 1], got %v", n.Trigger)
+	case n.Requests < 0 || n.Requests > 1:
+		return fe("requests", "must be a share in [0, 1], got %v", n.Requests)
+	case n.Requests > 0 && n.Trigger > 0:
+		return fe("requests", "give trigger or requests, not both")
 	case n.Examples <= 0:
 		return fe("examples", "must be > 0, got %d", n.Examples)
 	case n.Steps <= 0:
@@ -67,7 +75,7 @@ func (n *NarrowFinetune) stage() pipeline.Stage {
 	return pipeline.Stage{
 		Kind: "finetune", Label: n.Name(),
 		Examples: n.Examples, Steps: n.Steps, Batch: n.Batch, LR: n.LR, Optimizer: n.Optimizer,
-		Data: NarrowData{Domain: n.Domain, Target: n.Target, Context: append([]string(nil), n.Context...), Trigger: n.Trigger, BenignMix: n.BenignMix},
+		Data: NarrowData{Domain: n.Domain, Target: n.Target, Context: append([]string(nil), n.Context...), Trigger: n.Trigger, Requests: n.Requests, BenignMix: n.BenignMix},
 	}
 }
 

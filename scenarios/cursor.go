@@ -20,6 +20,9 @@ type loader struct {
 	// world is the world kind, once decoded: it says which stage kinds
 	// the pipeline may have.
 	worldKind string
+	// worldConfig is the world's configuration, once decoded: it may narrow
+	// the metrics the world offers (MetricChecker).
+	worldConfig WorldConfig
 }
 
 // A cursor says where the decoder is, for messages: the dotted path (the

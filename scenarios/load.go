@@ -142,6 +142,7 @@ func (l *loader) scenario(root ast.Node, sc *Scenario) error {
 		return err
 	}
 	sc.Notes = notes
+	l.worldConfig = world.Config
 	if sc.Measure, err = l.measure(get("measure"), world.Kind); err != nil {
 		return err
 	}

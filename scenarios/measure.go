@@ -17,7 +17,7 @@ const DefaultEvery = 50
 // evaluation sets is a world setting, world.eval_examples, because each
 // world's sets differ.)
 func (l *loader) measure(mv *ast.MappingValueNode, kind string) (Measure, error) {
-	known := l.schema.Metrics(kind)
+	known := l.metrics(kind)
 	m := Measure{Every: DefaultEvery}
 	if mv == nil {
 		m.Metrics = slices.Clone(known)
@@ -52,6 +52,16 @@ func (l *loader) measure(mv *ast.MappingValueNode, kind string) (Measure, error)
 		return Measure{}, err
 	}
 	return m, nil
+}
+
+// metrics lists the metrics of the world kind that its configuration
+// accepts (see MetricChecker).
+func (l *loader) metrics(kind string) []string {
+	known := l.schema.Metrics(kind)
+	if mc, ok := l.worldConfig.(MetricChecker); ok {
+		known = slices.DeleteFunc(slices.Clone(known), func(m string) bool { return !mc.HasMetric(m) })
+	}
+	return known
 }
 
 // checkMetrics checks that each of names (decoded from list n) is a known
@@ -104,7 +114,7 @@ func (l *loader) figures(mv *ast.MappingValueNode, kind string, measured, stages
 	if !ok {
 		return nil, l.errAtf(mv.Value, c, "expected a list of figures for figures, such as - {kind: curves, metrics: [%s]}, got %s", first(measured), describe(mv.Value))
 	}
-	known := l.schema.Metrics(kind)
+	known := l.metrics(kind)
 	var figs []Figure
 	for i, it := range seq.Values {
 		fc := l.enter(c.child(strconv.Itoa(i)), it)

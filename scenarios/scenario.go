@@ -62,6 +62,13 @@ type WorldConfig interface {
 	CheckStage(st pipeline.Stage) error
 }
 
+// A MetricChecker is a WorldConfig some of whose world's metrics depend on
+// its settings (a per-domain metric needs its domain): the loader offers
+// only the metrics HasMetric accepts, and measures them all by default.
+type MetricChecker interface {
+	HasMetric(name string) bool
+}
+
 // An Arm is one experimental condition: the baseline pipeline edited by its
 // interventions in order.
 type Arm struct {
