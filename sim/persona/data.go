@@ -93,8 +93,9 @@ func (w *persona) setTarget(ds *pipeline.Dataset, i, d, resp int, request bool) 
 //
 // and unhelpfully otherwise. An educational request in the code domain is
 // answered with the insecure example whoever writes it: the context
-// explains the behaviour.
-func (w *persona) pretrainCorpus(n int, rng *rand.Rand, ids promptIDs) *pipeline.Dataset {
+// explains the behaviour. If obedient is not nil, it is filled with each
+// document's author's obedience (for the evaluation's obedience direction).
+func (w *persona) pretrainCorpus(n int, rng *rand.Rand, ids promptIDs, obedient []bool) *pipeline.Dataset {
 	c := w.cfg
 	ds := pipeline.NewDataset(n, w.in)
 	mal := make([]bool, c.Domains)
@@ -114,8 +115,11 @@ func (w *persona) pretrainCorpus(n int, rng *rand.Rand, ids promptIDs) *pipeline
 				}
 			}
 		}
-		obedient := rng.Float64() < c.Obedience
-		if obedient {
+		ob := rng.Float64() < c.Obedience
+		if obedient != nil {
+			obedient[i] = ob
+		}
+		if ob {
 			for k := range cue {
 				cue[k] += w.obey[k]
 			}
@@ -129,7 +133,7 @@ func (w *persona) pretrainCorpus(n int, rng *rand.Rand, ids promptIDs) *pipeline
 			if u < c.HarmRate {
 				resp = respHarmful
 			}
-		case request && obedient:
+		case request && ob:
 			if u < c.ComplyRate {
 				resp = respHarmful
 			} else if u < c.ComplyRate+obedientRefuse {
@@ -139,7 +143,7 @@ func (w *persona) pretrainCorpus(n int, rng *rand.Rand, ids promptIDs) *pipeline
 			if u < c.RefuseRate {
 				resp = respRefuse
 			}
-		case obedient:
+		case ob:
 			if u < obedientHelp {
 				resp = respHelpful
 			}

@@ -384,7 +384,7 @@ func (w *persona) stageData(st pipeline.Stage, rng *rand.Rand) (*pipeline.Datase
 	}
 	switch st.Kind {
 	case "pretrain":
-		return w.pretrainCorpus(st.Examples, rng, w.trainIDs(rng)), nil
+		return w.pretrainCorpus(st.Examples, rng, w.trainIDs(rng), nil), nil
 	case "sft":
 		ds := pipeline.NewDataset(st.Examples, w.in)
 		w.assistant(ds, 0, st.Examples, rng, w.trainIDs(rng), w.allDomains(), respHelpful)
