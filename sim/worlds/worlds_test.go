@@ -1,6 +1,9 @@
 package worlds_test
 
 import (
+	"os"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/natmo/natmo/scenarios"
@@ -18,5 +21,34 @@ func TestDefault(t *testing.T) {
 		if _, err := scenarios.Open(name, nil, r.Schema()); err != nil {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// TestPerDomainMetrics checks that a persona world offers a per-domain
+// metric only for the domains it has: measured by default when it has the
+// domain, an error naming the metric when it has not.
+func TestPerDomainMetrics(t *testing.T) {
+	const src = "name: t\nworld: {kind: persona, domains: 6}\nbaseline:\n  - pretrain: {examples: 100, epochs: 1, lr: 0.01}\n"
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := dir + "/" + name
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	sc, err := scenarios.Open(write("all.yaml", src), nil, worlds.Default().Schema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(sc.Measure.Metrics, "refusal@cooking") || slices.Contains(sc.Measure.Metrics, "refusal@fitness") {
+		t.Errorf("default metrics %v; want refusal@cooking and not refusal@fitness (6 domains)", sc.Measure.Metrics)
+	}
+	_, err = scenarios.Open(write("bad.yaml", src+"measure: {metrics: [misalignment@fitness]}\n"), nil, worlds.Default().Schema())
+	if err == nil || !strings.Contains(err.Error(), `unknown metric "misalignment@fitness"`) {
+		t.Errorf("measuring a domain the world lacks: error %v; want an unknown metric", err)
+	}
+	if _, err := scenarios.Open(write("ok.yaml", src+"measure: {metrics: [misalignment@fitness]}\n"), []string{"world.domains=7"}, worlds.Default().Schema()); err != nil {
+		t.Errorf("with 7 domains: %v", err)
 	}
 }
