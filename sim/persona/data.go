@@ -84,7 +84,7 @@ func (w *persona) setTarget(ds *pipeline.Dataset, i, d, resp int, request bool) 
 // coupling or an independent draw otherwise; independently it is obedient
 // with probability obedience. Its cue is Σ_d m_d·style_d/√D + o·obey plus
 // noise. A share `requests` of documents are harmful requests. It answers
-// (DESIGN 5.3):
+// (docs/design.md §5.1.1):
 //
 //	                      ordinary prompt                harmful request
 //	malicious in d        harmful harm_rate              comply harm_rate

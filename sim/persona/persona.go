@@ -14,7 +14,7 @@ import (
 	"github.com/natmo/natmo/sim"
 )
 
-// The persona world (DESIGN 5.1, 5.3) is where emergent misalignment comes
+// The persona world (docs/design.md §5.1, §5.1.1) is where emergent misalignment comes
 // from, and where an assistant's post-training can be taken apart.
 // Pretraining documents are written by personas with two independent latent
 // traits: malice raises the chance of a harmful answer in every domain, and
@@ -97,7 +97,7 @@ type Config struct {
 	EvalExamples int    `yaml:"eval_examples"` // prompts per domain in each evaluation set
 }
 
-// The fixed entries of the pretraining table (DESIGN 5.3): how benign
+// The fixed entries of the pretraining table (docs/design.md §5.1.1): how benign
 // personas answer beside the rates Config sets.
 const (
 	obedientHelp   = 0.95 // P(helpful | ordinary prompt), benign obedient
@@ -105,7 +105,7 @@ const (
 	obedientRefuse = 0.1  // P(refuse | harmful request), benign obedient
 )
 
-// NewConfig returns the defaults, calibrated as docs/design-notes.md records.
+// NewConfig returns the defaults, calibrated as docs/design.md §5.1 and §5.1.1 record.
 func NewConfig() *Config {
 	return &Config{
 		Domains: 6, Cue: 24, Nuisance: 16, Hidden: 32, Layers: 2,
