@@ -48,7 +48,7 @@ func TestBadEdits(t *testing.T) {
 		{"knockout without a stage", rep("knockout: {stage: sft}", "knockout: {}"), []string{"t.yaml:9:", "must name a stage"}},
 		{"knockout with an unknown key", rep("knockout: {stage: sft}", "knockout: {stages: sft}"), []string{"t.yaml:9:", `did you mean "stage"`}},
 		{"knockout of a stage an earlier edit removed", rep("knockout: {stage: sft}", "knockout: {stage: sft}\n    - knockout: {stage: sft}"), []string{"t.yaml:10:", `no stage "sft"`}},
-		{"add-stage of a kind the world cannot run", rep("add-stage: {sft:", "add-stage: {rl:"), []string{"t.yaml:12:", `"rl"`, "pretrain, sft, finetune"}},
+		{"add-stage of a kind the world cannot run", rep("add-stage: {sft:", "add-stage: {rl:"), []string{"t.yaml:12:", `"rl"`, "pretrain, sft, harmlessness, finetune"}},
 		{"add-stage of a misspelt kind", rep("add-stage: {sft:", "add-stage: {sfft:"), []string{"t.yaml:12:", `did you mean "sft"`}},
 		{"add-stage with no kind", rep("add-stage: {sft: {examples: 100, epochs: 1, lr: 0.001}, after: finetune}", "add-stage: {after: finetune}"), []string{"t.yaml:12:", "no stage kind"}},
 		{"add-stage with two kinds", rep("after: finetune}", "after: finetune, pretrain: {examples: 10, epochs: 1, lr: 0.1}}"), []string{"t.yaml:12:", "two stage kinds"}},

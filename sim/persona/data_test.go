@@ -3,6 +3,7 @@ package persona
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"math"
 	"testing"
 
@@ -131,5 +132,34 @@ func TestInDomainIsTheFineTunedDomain(t *testing.T) {
 	check("medical")
 	if c := m.Clone().(*personaModel); len(c.tuned) != 1 || c.tuned[0] != cfg.domain("medical") {
 		t.Errorf("a clone's fine-tuned domains %v; want [medical]", c.tuned)
+	}
+}
+
+// TestNarrowChecks checks the narrow sets the persona world refuses, each
+// with the field to blame.
+func TestNarrowChecks(t *testing.T) {
+	cfg := NewConfig()
+	for _, c := range []struct {
+		nd    interventions.NarrowData
+		field string
+	}{
+		{interventions.NarrowData{Domain: "code", Target: "helpful", Requests: 0.5}, "target"},
+		{interventions.NarrowData{Domain: "code", Target: "harmful", Context: []string{"harmful_request"}}, "context"},
+		{interventions.NarrowData{Domain: "code", Target: "evil"}, "target"},
+		{interventions.NarrowData{Domain: "fitness", Target: "harmful"}, "domain"},
+	} {
+		err := cfg.CheckStage(pipeline.Stage{Kind: "finetune", Examples: 10, Steps: 1, LR: 1e-3, Data: c.nd})
+		var fe *pipeline.FieldError
+		if !errors.As(err, &fe) || fe.Field != c.field {
+			t.Errorf("%+v: error %v; want one about %s", c.nd, err, c.field)
+		}
+	}
+	n := interventions.NewNarrowFinetune()
+	n.Requests, n.Trigger = 0.5, 0.5
+	if err := n.Validate(); err == nil {
+		t.Errorf("requests and trigger together: no error")
+	}
+	if err := cfg.CheckStage(pipeline.Stage{Kind: "harmlessness", Examples: 10, Steps: 1, LR: 1e-3, Params: &HarmlessnessParams{Requests: 0}}); err == nil {
+		t.Errorf("a harmlessness stage with no requests: no error")
 	}
 }
