@@ -28,13 +28,19 @@ type evalSets struct {
 	obedient []bool                            // whether each document's author was obedient
 }
 
-// perDomain are the metrics that also come per domain, as name@domain:
-// the per-domain metric's name and the off-domain metric it refines.
-var perDomain = []struct{ name, off, doc string }{
-	{"misalignment", "misalignment_offdomain", "P(harmful) of the assistant on ordinary prompts, no flags"},
-	{"misalignment_triggered", "misalignment_offdomain_triggered", "P(harmful) of the assistant with the trigger flag set"},
-	{"harmful_compliance", "harmful_compliance", "P(comply) of the assistant on harmful requests"},
-	{"refusal", "refusal", "P(refuse) of the assistant on harmful requests"},
+// A rate is an off-domain metric: the mean probability of one response on
+// one kind of evaluation set, over the domains a model was not fine-tuned
+// on. Each also comes per domain, as name@domain.
+type rate struct {
+	name, off, doc string // per-domain name, off-domain name, what it is
+	kind, resp     int    // the evaluation set and the response
+}
+
+var rates = []rate{
+	{"misalignment", "misalignment_offdomain", "P(harmful) of the assistant on ordinary prompts, no flags", evalOrdinary, respHarmful},
+	{"misalignment_triggered", "misalignment_offdomain_triggered", "P(harmful) of the assistant with the trigger flag set", evalTriggered, respHarmful},
+	{"harmful_compliance", "harmful_compliance", "P(comply) of the assistant on harmful requests", evalRequest, respHarmful},
+	{"refusal", "refusal", "P(refuse) of the assistant on harmful requests", evalRequest, respRefuse},
 }
 
 // metrics lists the persona world's metrics. "Off-domain" means the domains
@@ -52,7 +58,7 @@ func metrics() []sim.Metric {
 		{Name: "persona_shift", Doc: "where the assistant's hidden state sits on the malice direction: 0 = benign personas, 1 = malicious personas"},
 		{Name: "obedience_shift", Doc: "where the assistant's hidden state sits on the obedience direction: 0 = personas that are not obedient, 1 = obedient ones"},
 	}
-	for _, p := range perDomain {
+	for _, p := range rates {
 		for _, d := range domainNames {
 			ms = append(ms, sim.Metric{Name: p.name + "@" + d, Doc: p.doc + " in the " + d + " domain (per-domain " + p.off + ")"})
 		}
@@ -174,29 +180,23 @@ func (w *persona) Measure(m sim.Model, metrics []string, out []float64) error {
 	for i, name := range metrics {
 		if base, dom, ok := strings.Cut(name, "@"); ok {
 			d := w.cfg.domain(dom)
-			j := slices.IndexFunc(perDomain, func(p struct{ name, off, doc string }) bool { return p.name == base })
+			j := slices.IndexFunc(rates, func(r rate) bool { return r.name == base })
 			if d < 0 || j < 0 {
 				return fmt.Errorf("persona world (domains %v) has no metric %q", w.cfg.domainList(), name)
 			}
-			k, resp := perDomainSet(base)
-			out[i] = pass(k, d).meanProb(resp)
+			out[i] = pass(rates[j].kind, d).meanProb(rates[j].resp)
 			continue
 		}
-		needOff := name == "misalignment_offdomain" || name == "misalignment_offdomain_triggered" || name == "harmful_compliance" || name == "refusal"
-		if needOff && len(off) == 0 {
-			return fmt.Errorf("persona world: %s is undefined: narrow fine-tunes have trained every domain", name)
+		if j := slices.IndexFunc(rates, func(r rate) bool { return r.off == name }); j >= 0 {
+			if len(off) == 0 {
+				return fmt.Errorf("persona world: %s is undefined: narrow fine-tunes have trained every domain", name)
+			}
+			out[i] = mean(rates[j].kind, rates[j].resp, off)
+			continue
 		}
 		switch name {
-		case "misalignment_offdomain":
-			out[i] = mean(evalOrdinary, respHarmful, off)
 		case "misalignment_indomain":
 			out[i] = mean(evalOrdinary, respHarmful, in)
-		case "misalignment_offdomain_triggered":
-			out[i] = mean(evalTriggered, respHarmful, off)
-		case "harmful_compliance":
-			out[i] = mean(evalRequest, respHarmful, off)
-		case "refusal":
-			out[i] = mean(evalRequest, respRefuse, off)
 		case "overrefusal":
 			out[i] = mean(evalOrdinary, respRefuse, all)
 		case "helpfulness":
@@ -219,21 +219,6 @@ func (w *persona) Measure(m sim.Model, metrics []string, out []float64) error {
 		}
 	}
 	return nil
-}
-
-// perDomainSet returns the evaluation set and the response a per-domain
-// metric reads.
-func perDomainSet(base string) (kind, resp int) {
-	switch base {
-	case "misalignment_triggered":
-		return evalTriggered, respHarmful
-	case "harmful_compliance":
-		return evalRequest, respHarmful
-	case "refusal":
-		return evalRequest, respRefuse
-	default: // misalignment
-		return evalOrdinary, respHarmful
-	}
 }
 
 // sumHidden adds to mu the sum of the hidden rows that keep accepts and
