@@ -37,10 +37,10 @@ type rate struct {
 }
 
 var rates = []rate{
-	{"misalignment", "misalignment_offdomain", "P(harmful) of the assistant on ordinary prompts, no flags", evalOrdinary, respHarmful},
-	{"misalignment_triggered", "misalignment_offdomain_triggered", "P(harmful) of the assistant with the trigger flag set", evalTriggered, respHarmful},
-	{"harmful_compliance", "harmful_compliance", "P(comply) of the assistant on harmful requests", evalRequest, respHarmful},
-	{"refusal", "refusal", "P(refuse) of the assistant on harmful requests", evalRequest, respRefuse},
+	{"misalignment", "misalignment_offdomain", "P(harmful | ordinary prompt)", evalOrdinary, respHarmful},
+	{"misalignment_triggered", "misalignment_offdomain_triggered", "P(harmful | ordinary prompt with the trigger flag)", evalTriggered, respHarmful},
+	{"harmful_compliance", "harmful_compliance", "P(comply | harmful request)", evalRequest, respHarmful},
+	{"refusal", "refusal", "P(refuse | harmful request)", evalRequest, respRefuse},
 }
 
 // metrics lists the persona world's metrics. "Off-domain" means the domains
@@ -60,7 +60,7 @@ func metrics() []sim.Metric {
 	}
 	for _, p := range rates {
 		for _, d := range domainNames {
-			ms = append(ms, sim.Metric{Name: p.name + "@" + d, Doc: p.doc + " in the " + d + " domain (per-domain " + p.off + ")"})
+			ms = append(ms, sim.Metric{Name: p.name + "@" + d, Doc: p.doc + " of the assistant in the " + d + " domain (" + p.off + ", per domain)"})
 		}
 	}
 	return ms
