@@ -119,12 +119,27 @@ func (t *Truth) gold(phi []float64, vt float64) float64 {
 }
 
 // sampler returns a draw of one heavy-tailed feature with unit variance:
-// Student-t with ν degrees of freedom, or a standard normal for ν = 0.
+// Student-t with ν degrees of freedom, or a standard normal for ν = 0. For
+// a whole ν (up to 16) the draw is z/√(χ²_ν/ν) with χ²_ν a sum of ν squared
+// normals, else gonum's sampler.
 func (t *Truth) sampler(rng *rand.Rand) func() float64 {
-	if t.cfg.Tails == 0 {
+	nu := t.cfg.Tails
+	if nu == 0 {
 		return rng.NormFloat64
 	}
-	st := distuv.StudentsT{Mu: 0, Sigma: tScale(t.cfg.Tails), Nu: t.cfg.Tails, Src: rng}
+	scale := tScale(nu)
+	if k := int(nu); float64(k) == nu && k <= 16 {
+		return func() float64 {
+			z := rng.NormFloat64()
+			c := 0.0
+			for range k {
+				e := rng.NormFloat64()
+				c += e * e
+			}
+			return scale * z / math.Sqrt(c/nu)
+		}
+	}
+	st := distuv.StudentsT{Mu: 0, Sigma: scale, Nu: nu, Src: rng}
 	return st.Rand
 }
 

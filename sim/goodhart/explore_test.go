@@ -51,7 +51,7 @@ func TestExplore(t *testing.T) {
 		t.Logf("pair acc %.3f  (%.2fs)", PairAccuracy(eval, scores), time.Since(t0).Seconds())
 		var ms []Measures
 		for n := 1; n <= 1024; n *= 2 {
-			m := Measure(&Policy{N: n}, eval, scores, dist)
+			m := Measure(&Policy{N: n}, eval, scores, nil, dist)
 			ms = append(ms, m)
 			if os.Getenv("V") != "" {
 				t.Logf("bon n=%4d d=%.2f proxy=%.3f gold=%.3f syc=%.3f agree=%.3f correct=%.3f", n, m.D, m.Proxy, m.Gold, m.Sycophancy, m.Agree, m.Correct)
@@ -73,7 +73,7 @@ func TestExplore(t *testing.T) {
 		steps := int(envf("STEPS", 300))
 		ms = ms[:0]
 		err = tr.TrainRL(context.Background(), pol, px, RLRun{Steps: steps, Batch: int(envf("B", 16)), LR: envf("LR", 0.01), KL: envf("KL", 0), Optimizer: os.Getenv("OPT")}, rng, steps/15, func(step int) error {
-			m := Measure(pol, eval, scores, dist)
+			m := Measure(pol, eval, scores, nil, dist)
 			ms = append(ms, m)
 			if os.Getenv("V") != "" {
 				t.Logf("rl step %4d d=%.2f proxy=%.3f gold=%.3f syc=%.3f agree=%.3f correct=%.3f", step, m.D, m.Proxy, m.Gold, m.Sycophancy, m.Agree, m.Correct)

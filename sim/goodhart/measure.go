@@ -14,10 +14,11 @@ type Measures struct {
 }
 
 // Measure returns the policy's measures on pool, whose proxy scores are
-// scores; dist is scratch of len P·K.
-func Measure(pol *Policy, pool *Pool, scores, dist []float64) Measures {
+// scores, ranked by order (nil: ranked here if the policy needs it); dist
+// is scratch of len P·K.
+func Measure(pol *Policy, pool *Pool, scores []float64, order []int, dist []float64) Measures {
 	var m Measures
-	m.KL = pol.Dist(pool, scores, dist)
+	m.KL = pol.Dist(pool, scores, order, dist)
 	m.D = math.Sqrt(m.KL)
 	K := pool.K
 	wrong := 0

@@ -62,15 +62,19 @@ func KLBestOfN(n int) float64 {
 // the mean over prompts of KL(π‖π₀): exact over the pool for π_w, Gao's
 // log n − (n−1)/n for best-of-n (the pool's own KL is a little lower at
 // large n, as a finite pool has a best candidate).
-func (p *Policy) Dist(pool *Pool, scores, out []float64) float64 {
+//
+// order, if not nil, is Rank(pool, scores), computed once per proxy.
+func (p *Policy) Dist(pool *Pool, scores []float64, order []int, out []float64) float64 {
 	K := pool.K
 	ref := make([]float64, K)
 	if p.N > 1 {
-		order := make([]int, K)
+		if order == nil {
+			order = Rank(pool, scores)
+		}
 		for i := range pool.P {
 			lo := i * K
 			softmaxInto(pool.RefLogit[lo:lo+K], ref)
-			bestOfN(ref, scores[lo:lo+K], p.N, order, out[lo:lo+K])
+			bestOfN(ref, order[lo:lo+K], p.N, out[lo:lo+K])
 		}
 		return KLBestOfN(p.N)
 	}
@@ -120,14 +124,30 @@ func logSumExp(z []float64) float64 {
 	return m + math.Log(s)
 }
 
-// bestOfN writes into out the exact distribution of the proxy's favourite
-// among n draws from ref: with the candidates ranked by score (ties by
-// index) and Fᵢ the reference mass of the first i, P(i) = Fᵢⁿ − Fᵢ₋₁ⁿ.
-func bestOfN(ref, score []float64, n int, order []int, out []float64) {
-	for k := range order {
-		order[k] = k
+// Rank returns, for each prompt of pool, its candidates' indices (within
+// the prompt) in ascending order of score, ties by index.
+func Rank(pool *Pool, scores []float64) []int {
+	K := pool.K
+	order := make([]int, pool.P*K)
+	for i := range pool.P {
+		o, s := order[i*K:(i+1)*K], scores[i*K:(i+1)*K]
+		for k := range o {
+			o[k] = k
+		}
+		slices.SortFunc(o, func(a, b int) int {
+			if c := cmp.Compare(s[a], s[b]); c != 0 {
+				return c
+			}
+			return a - b
+		})
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(score[a], score[b]) })
+	return order
+}
+
+// bestOfN writes into out the exact distribution of the proxy's favourite
+// among n draws from ref: with the candidates ranked by score in order and
+// Fᵢ the reference mass of the first i, P(i) = Fᵢⁿ − Fᵢ₋₁ⁿ.
+func bestOfN(ref []float64, order []int, n int, out []float64) {
 	F, prev := 0.0, 0.0
 	for _, k := range order {
 		F += ref[k]

@@ -182,17 +182,19 @@ func (c *Config) NewWorld(s sim.Streams) (sim.World, error) {
 	w.truth = NewTruth(w.cfg, s.Rand("world"))
 	w.eval = w.truth.NewPool(c.EvalPrompts, c.EvalCandidates, s.Rand("eval"))
 	w.zero = make([]float64, w.eval.P*w.eval.K)
-	w.ref = Measure(&Policy{}, w.eval, w.zero, make([]float64, len(w.zero)))
+	w.ref = Measure(&Policy{}, w.eval, w.zero, nil, make([]float64, len(w.zero)))
+	w.zeroOrder = Rank(w.eval, w.zero)
 	return w, nil
 }
 
 // world is one seed's goodhart world: its truth and evaluation pool.
 type world struct {
-	cfg   Config
-	truth *Truth
-	eval  *Pool
-	zero  []float64 // the scores of no proxy yet
-	ref   Measures  // the reference policy's, under no proxy
+	cfg       Config
+	truth     *Truth
+	eval      *Pool
+	zero      []float64 // the scores of no proxy yet
+	zeroOrder []int
+	ref       Measures // the reference policy's, under no proxy
 }
 
 // model is the goodhart world's policy and the proxy it is optimised against.
@@ -203,6 +205,7 @@ type model struct {
 	// computed), shared read-only between clones; pairAcc is its rm_accuracy
 	// and refProxy the reference policy's proxy reward.
 	scores   []float64
+	order    []int // Rank of scores
 	pairAcc  float64
 	refProxy float64
 	trained  bool // an rl stage has moved the policy's head
@@ -231,8 +234,9 @@ func (w *world) setProxy(m *model, p *Proxy) {
 	m.proxy = p
 	m.scores = make([]float64, len(w.zero))
 	p.Score(w.eval, m.scores)
+	m.order = Rank(w.eval, m.scores)
 	m.pairAcc = PairAccuracy(w.eval, m.scores)
-	m.refProxy = Measure(&Policy{}, w.eval, m.scores, make([]float64, len(w.zero))).Proxy
+	m.refProxy = Measure(&Policy{}, w.eval, m.scores, m.order, make([]float64, len(w.zero))).Proxy
 }
 
 // Run implements sim.World.
@@ -322,11 +326,11 @@ func (w *world) Measure(sm sim.Model, names []string, out []float64) error {
 	if !ok {
 		return fmt.Errorf("goodhart world: model of type %T", sm)
 	}
-	scores, refProxy := w.zero, 0.0
+	scores, order, refProxy := w.zero, w.zeroOrder, 0.0
 	if m.scores != nil {
-		scores, refProxy = m.scores, m.refProxy
+		scores, order, refProxy = m.scores, m.order, m.refProxy
 	}
-	ms := Measure(m.policy, w.eval, scores, make([]float64, len(scores)))
+	ms := Measure(m.policy, w.eval, scores, order, make([]float64, len(scores)))
 	for i, n := range names {
 		var v float64
 		switch n {
