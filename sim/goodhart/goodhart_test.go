@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/natmo/natmo/pipeline"
+	"github.com/natmo/natmo/sim/results"
 )
 
 // TestBestOfNOverOptimises checks Done-when 1: best-of-n against the
@@ -30,7 +31,7 @@ func TestBestOfNOverOptimises(t *testing.T) {
 	}
 	var alphas, betas, r2s []float64
 	for _, tr := range trs {
-		ft, err := FitGao(BestOfN, tr["d"], tr["gold_gain"])
+		ft, err := results.FitGao(results.BestOfN, tr["d"], tr["gold_gain"])
 		if err != nil {
 			t.Fatal(err)
 		}
