@@ -2,6 +2,7 @@ package goodhart
 
 import (
 	"context"
+	"math/rand/v2"
 	"sync"
 	"testing"
 
@@ -118,3 +119,5 @@ func argmax(v []float64) int {
 }
 
 func ci(xs []float64) (mean, lo, hi float64) { return results.MeanCI(xs) }
+
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0)) }
