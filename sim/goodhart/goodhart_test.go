@@ -104,3 +104,26 @@ func TestGoldProxyNeverFalls(t *testing.T) {
 		}
 	}
 }
+
+// TestThinTailsLeaveLittleToOverOptimise checks the second switch: with
+// Gaussian features (tails 0) gold falls much less from its peak by
+// n = 1024 than with heavy tails, paired by seed.
+func TestThinTailsLeaveLittleToOverOptimise(t *testing.T) {
+	skipSlow(t)
+	stages := []pipeline.Stage{rmStage(nil), bonStage(1024)}
+	gauss := NewConfig()
+	gauss.Tails = 0
+	heavy := runSeeds(t, NewConfig(), testSeeds, stages)
+	thin := runSeeds(t, gauss, testSeeds, stages)
+	fall := func(tr trajectory) float64 { g := tr["gold"]; return slices.Max(g) - g[len(g)-1] }
+	diff := make([]float64, testSeeds)
+	for i := range diff {
+		diff[i] = fall(heavy[i]) - fall(thin[i])
+	}
+	tm, tlo, thi := ci(over(thin, fall))
+	m, lo, hi := ci(diff)
+	t.Logf("gold peak − gold at n = 1024: Gaussian %.3f [%.3f, %.3f]; heavy − Gaussian %.3f [%.3f, %.3f]", tm, tlo, thi, m, lo, hi)
+	if !(lo > 0) {
+		t.Errorf("thin tails do not reduce the fall: heavy − Gaussian %.3f [%.3f, %.3f]", m, lo, hi)
+	}
+}
