@@ -96,6 +96,14 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return fmt.Sprintf("%s: %s", e.Field, e.Msg) }
 
+// computed reports whether the stage sets none of the training settings
+// (examples, epochs, steps, batch, lr, optimizer): a stage that is computed
+// rather than trained, such as best-of-n sampling, needs no learning rate.
+// The world's CheckStage still decides whether its kind may be one.
+func (s *Stage) computed() bool {
+	return s.Examples == 0 && s.Epochs == 0 && s.Steps == 0 && s.Batch == 0 && s.LR == 0 && s.Optimizer == ""
+}
+
 // Validate checks the stage's numbers and returns a *FieldError for the first
 // bad one.
 func (s *Stage) Validate() error {
@@ -112,7 +120,7 @@ func (s *Stage) Validate() error {
 		return &FieldError{"every", fmt.Sprintf("must be ≥ 0 (0: the scenario's measure.every), got %d", s.Every)}
 	case s.Batch < 0:
 		return &FieldError{"batch", fmt.Sprintf("must be > 0, got %d", s.Batch)}
-	case !(s.LR > 0) || s.LR > 1e9:
+	case !(s.LR > 0 || s.LR == 0 && s.computed()) || s.LR > 1e9:
 		return &FieldError{"lr", fmt.Sprintf("must be a positive number, got %v", s.LR)}
 	case s.Optimizer != "" && s.Optimizer != "adam" && s.Optimizer != "sgd":
 		return &FieldError{"optimizer", fmt.Sprintf("must be adam or sgd, got %q", s.Optimizer)}

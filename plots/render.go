@@ -30,9 +30,15 @@ import (
 //     one point per run (arm and seed) and each arm's mean with its CIs.
 //   - "dose": the final value of fig.Metrics[0] against the swept value of
 //     a sweep (Input.Sweep), one line per arm with a 95% CI band.
+//   - "frontier": each of fig.Metrics[1:] against fig.Metrics[0] along the
+//     probes of fig.Stage (say, gold and proxy reward against √KL), one
+//     panel each, the mean over seeds at each probe with 95% CI bands; with
+//     fig.Fit, the form fitted per seed, drawn at its mean α and β.
 //   - "grid": a curves panel for each of fig.Metrics, side by side in a grid
 //     of lettered panels (RenderGrid makes a grid of any figures).
-func Kinds() []string { return []string{"curves", "bars", "profile", "scatter", "dose", "grid"} }
+func Kinds() []string {
+	return []string{"curves", "bars", "profile", "scatter", "dose", "grid", "frontier"}
+}
 
 // Name returns the name of fig's files (without scenario prefix or
 // extension): fig.Name, or else the kind and metrics joined by "-", as in
@@ -130,6 +136,8 @@ func buildKind(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 		return dose(fig, in, l)
 	case "grid":
 		return gridOf(fig, in, l)
+	case "frontier":
+		return frontier(fig, in, l)
 	}
 	return nil, fmt.Errorf("unknown kind %q (want one of %s)", fig.Kind, strings.Join(Kinds(), ", "))
 }

@@ -171,6 +171,14 @@ func (l *loader) figures(mv *ast.MappingValueNode, kind string, measured, stages
 			}
 			return nil, e
 		}
+		if f.Fit != "" && (f.Kind != "frontier" || f.Fit != "bon" && f.Fit != "rl") {
+			n, kc := key("fit")
+			return nil, l.errAtf(n, kc, "fit %s in %s; expected bon or rl, in a frontier figure", quoteTrunc(f.Fit), fc.where())
+		}
+		if f.Kind == "frontier" && len(f.Metrics) < 2 {
+			n, kc := key("metrics")
+			return nil, l.errAtf(n, kc, "a frontier figure draws metrics[1:] against metrics[0]; expected at least 2 metrics in %s", fc.where())
+		}
 		if f.Name == "" {
 			f.Name = f.Kind + "-" + strings.Join(f.Metrics, "-")
 		} else if !isName(f.Name, true) {

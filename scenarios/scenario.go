@@ -109,6 +109,10 @@ type Figure struct {
 	// its stage boundaries marked (default: the last stage of the arms that
 	// have interventions, or StageAll when those arms end differently).
 	Stage string `yaml:"stage"`
+	// Fit, for a frontier figure, names a form fitted per seed to each
+	// metric against the first and drawn at the mean fit: "bon" for
+	// x(α − βx), "rl" for x(α − β log x) (Gao et al. 2022); "" for none.
+	Fit string `yaml:"fit"`
 	// Name names the figure's files (default: kind and metrics).
 	Name string `yaml:"name"`
 	// Title and Caption override the defaults.

@@ -7,6 +7,7 @@ import (
 	"github.com/natmo/natmo/interventions"
 	"github.com/natmo/natmo/sim"
 	"github.com/natmo/natmo/sim/cot"
+	"github.com/natmo/natmo/sim/goodhart"
 	"github.com/natmo/natmo/sim/persona"
 )
 
@@ -16,6 +17,7 @@ func Default() *sim.Registry {
 	for _, k := range []sim.Kind{
 		persona.Kind(),
 		cot.Kind(),
+		goodhart.Kind(),
 	} {
 		if err := r.Register(k); err != nil {
 			panic(err) // the built-in names are distinct; TestDefault checks

@@ -1,0 +1,5 @@
+//go:build !race
+
+package goodhart
+
+const raceEnabled = false
