@@ -36,8 +36,10 @@ import (
 //     fig.Fit, the form fitted per seed, drawn at its mean α and β.
 //   - "grid": a curves panel for each of fig.Metrics, side by side in a grid
 //     of lettered panels (RenderGrid makes a grid of any figures).
+//   - "seeds": each seed's final value of each of fig.Metrics, one dot per
+//     seed in a strip per arm, with the arm's mean and 95% CI beside it.
 func Kinds() []string {
-	return []string{"curves", "bars", "profile", "scatter", "dose", "grid", "frontier"}
+	return []string{"curves", "bars", "profile", "scatter", "dose", "grid", "frontier", "seeds"}
 }
 
 // Name returns the name of fig's files (without scenario prefix or
@@ -138,6 +140,8 @@ func buildKind(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 		return gridOf(fig, in, l)
 	case "frontier":
 		return frontier(fig, in, l)
+	case "seeds":
+		return seeds(fig, in, l)
 	}
 	return nil, fmt.Errorf("unknown kind %q (want one of %s)", fig.Kind, strings.Join(Kinds(), ", "))
 }

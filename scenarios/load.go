@@ -267,5 +267,5 @@ func isName(s string, underscore bool) bool {
 
 // FigureKinds lists the kinds of figure a scenario can ask for.
 func FigureKinds() []string {
-	return []string{"curves", "bars", "dose", "scatter", "grid", "profile", "frontier"}
+	return []string{"curves", "bars", "dose", "scatter", "grid", "profile", "frontier", "seeds"}
 }

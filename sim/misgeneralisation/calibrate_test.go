@@ -33,14 +33,28 @@ func TestCalibrate(t *testing.T) {
 	cfg.Slots = int(envF("CAL_K", float64(cfg.Slots)))
 	cfg.Hidden = int(envF("CAL_H", float64(cfg.Hidden)))
 	cfg.Init = envF("CAL_INIT", cfg.Init)
+	if v := os.Getenv("CAL_VARIANT"); v != "" {
+		cfg.Variant = v
+	}
 	st := pipeline.Stage{Kind: "rl", Steps: int(envF("CAL_STEPS", 1000)), Batch: int(envF("CAL_BATCH", 64)),
 		LR: envF("CAL_LR", 0.01), Optimizer: os.Getenv("CAL_OPT")}
 	st.RL.Entropy = envF("CAL_ENT", 0)
 	seeds := int(envF("CAL_SEEDS", 8))
+	pre := st
+	pre.Steps = int(envF("CAL_PRE", 0))
 	rs := []float64{0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.3, 1}
+	if cfg.Variant == VariantTwoCue {
+		res := trainSeeds(t, []setup{{cfg: cfg, st: st, noCue: envF("CAL_NOCUE", 0)}}, seeds)[0]
+		for i, r := range res {
+			fmt.Printf("seed %2d: object %.3f spurious %.3f preference %.3f decisiveness %.3f object-only %.3f train %.3f\n", i+1,
+				r["test_object_rate"], r["test_spurious_rate"], r["object_preference"], r["decisiveness"], r["object_only_rate"], r["train_reward"])
+		}
+		fmt.Printf("goal_object %.3f\n", results.Mean(values(res, "goal_object")))
+		return
+	}
 	var ss []setup
 	for _, r := range rs {
-		ss = append(ss, setup{cfg: cfg, st: st, randomise: r})
+		ss = append(ss, setup{cfg: cfg, st: st, randomise: r, noCue: envF("CAL_NOCUE", 0), pre: pre})
 	}
 	res := trainSeeds(t, ss, seeds)
 	fmt.Printf("cfg %+v stage steps=%d batch=%d lr=%v\n", cfg, st.Steps, st.Batch, st.LR)

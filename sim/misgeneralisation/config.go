@@ -43,8 +43,8 @@ type Config struct {
 // NewConfig returns the defaults, calibrated as docs/design.md records.
 func NewConfig() *Config {
 	return &Config{
-		Variant: VariantPosition, Slots: 8, ObjectDim: 16, ObjectNoise: 1,
-		Codes: 8, Hidden: 32, Init: 1, Eval: 1000,
+		Variant: VariantPosition, Slots: 8, ObjectDim: 16, ObjectNoise: 1.4,
+		Codes: 8, Hidden: 16, Init: 1, Eval: 1000,
 	}
 }
 

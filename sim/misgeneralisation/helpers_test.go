@@ -15,6 +15,9 @@ type setup struct {
 	cfg       Config
 	st        pipeline.Stage
 	randomise float64
+	noCue     float64
+	// pre, if it has steps, is a first rl stage on levels without the cue.
+	pre pipeline.Stage
 }
 
 // stream returns seed's stream for purpose (distinct purposes, distinct
@@ -33,8 +36,13 @@ func trainSeed(tb testing.TB, s setup, seed uint64) map[string]float64 {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	p := &StageParams{Randomise: s.randomise}
-	if err := w.Train(context.Background(), a, s.st, p, stream(seed, 4), 0, nil); err != nil {
+	if s.pre.Steps > 0 {
+		if err := w.Train(context.Background(), a, s.pre, &StageParams{NoCue: 1}, stream(seed, 5), stream(seed, 6), 0, nil); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	p := &StageParams{Randomise: s.randomise, NoCue: s.noCue}
+	if err := w.Train(context.Background(), a, s.st, p, stream(seed, 4), stream(seed, 7), 0, nil); err != nil {
 		tb.Fatal(err)
 	}
 	ms := Metrics()

@@ -42,7 +42,8 @@ type layout int
 const (
 	// training: the object sits on the cued slot, except in a randomise
 	// share of levels where its slot is drawn uniformly from all K,
-	// independently of the cue.
+	// independently of the cue; a no_cue share of levels have no cue (and
+	// the object anywhere).
 	training layout = iota
 	// test: the object sits on a slot other than the cued one, uniformly.
 	test
@@ -67,11 +68,11 @@ func newGenerator(cfg Config, rng *rand.Rand) *generator {
 // the same numbers from rng whatever its layout and the randomise share, so
 // that arms differing only in the share see the same levels except where a
 // level is randomised (common random numbers).
-func (g *generator) fill(l *Levels, lay layout, randomise float64, rng *rand.Rand) {
+func (g *generator) fill(l *Levels, lay layout, randomise, noCue float64, rng *rand.Rand) {
 	K := g.cfg.Slots
 	for i := range l.Object {
 		cue := rng.IntN(K)
-		u := rng.Float64()
+		u, v := rng.Float64(), rng.Float64()
 		anywhere := rng.IntN(K)
 		other := (cue + 1 + rng.IntN(K-1)) % K
 		obj := cue
@@ -79,6 +80,9 @@ func (g *generator) fill(l *Levels, lay layout, randomise float64, rng *rand.Ran
 		case training:
 			if u < randomise {
 				obj = anywhere
+			}
+			if v < noCue {
+				obj, cue = anywhere, -1
 			}
 		case test:
 			obj = other

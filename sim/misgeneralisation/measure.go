@@ -48,7 +48,7 @@ func (w *World) Measure(a *Agent, metrics []string, out []float64) error {
 		return fmt.Errorf("misgeneralisation: %d metrics but room for %d", len(metrics), len(out))
 	}
 	var (
-		corr, tObj, tCue, only float64
+		corr, tObj, tCue, only       float64
 		haveCorr, haveTest, haveOnly bool
 	)
 	needTest := func() {

@@ -14,6 +14,9 @@ type StageParams struct {
 	// uniformly over all slots, independently of the cue; in the others it
 	// sits on the cued slot. 1 removes the correlation (the switch).
 	Randomise float64 `yaml:"randomise"`
+	// NoCue is the share of training levels without the cue, the object
+	// anywhere: levels on which only the object can be found.
+	NoCue float64 `yaml:"no_cue"`
 }
 
 // NewStageParams returns the defaults: every training level correlated.
@@ -23,6 +26,9 @@ func NewStageParams() *StageParams { return &StageParams{} }
 func (p *StageParams) Validate() error {
 	if !(p.Randomise >= 0 && p.Randomise <= 1) {
 		return &pipeline.FieldError{Field: "randomise", Msg: fmt.Sprintf("must be in [0, 1], got %v", p.Randomise)}
+	}
+	if !(p.NoCue >= 0 && p.NoCue <= 1) {
+		return &pipeline.FieldError{Field: "no_cue", Msg: fmt.Sprintf("must be in [0, 1], got %v", p.NoCue)}
 	}
 	return nil
 }
@@ -46,7 +52,7 @@ func NewWorld(cfg Config, rng, eval *rand.Rand) (*World, error) {
 	w := &World{cfg: cfg, gen: newGenerator(cfg, rng)}
 	mk := func(lay layout) *Levels {
 		l := newLevels(cfg.Eval, cfg.Slots, cfg.Features())
-		w.gen.fill(l, lay, 0, eval)
+		w.gen.fill(l, lay, 0, 0, eval)
 		return l
 	}
 	w.evalCorr, w.evalTest, w.evalObj = mk(training), mk(test), mk(objectOnly)
@@ -58,9 +64,9 @@ const DefaultBatch = 64
 
 // Train runs the rl stage st with its settings p on a: REINFORCE on
 // reaching the object in freshly generated training levels, a batch of
-// st.Batch levels per step drawn from rng. probe is called at step 0,
-// every `every` steps and after the last.
-func (w *World) Train(ctx context.Context, a *Agent, st pipeline.Stage, p *StageParams, rng *rand.Rand, every int, probe pipeline.Probe) error {
+// st.Batch levels per step drawn from levels, the agent's choices from acts.
+// probe is called at step 0, every `every` steps and after the last.
+func (w *World) Train(ctx context.Context, a *Agent, st pipeline.Stage, p *StageParams, levels, acts *rand.Rand, every int, probe pipeline.Probe) error {
 	if err := w.cfg.CheckStage(st); err != nil {
 		return fmt.Errorf("misgeneralisation world: %w", err)
 	}
@@ -82,7 +88,7 @@ func (w *World) Train(ctx context.Context, a *Agent, st pipeline.Stage, p *Stage
 	r := &reinforce{agent: a, opt: opt, entropy: st.RL.Entropy, baseline: st.RL.ValueBaseline, rate: rate,
 		grad: make([]float64, len(a.Scorer.Params))}
 	a.Randomise = p.Randomise
-	levels := newLevels(batch, w.cfg.Slots, w.cfg.Features())
+	l := newLevels(batch, w.cfg.Slots, w.cfg.Features())
 	call := func(step int) error {
 		if probe == nil {
 			return nil
@@ -96,8 +102,8 @@ func (w *World) Train(ctx context.Context, a *Agent, st pipeline.Stage, p *Stage
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		w.gen.fill(levels, training, p.Randomise, rng)
-		mean := r.step(levels, rng)
+		w.gen.fill(l, training, p.Randomise, p.NoCue, levels)
+		mean := r.step(l, acts)
 		var params []float64
 		if s%16 == 0 || s == st.Steps {
 			params = a.Scorer.Params

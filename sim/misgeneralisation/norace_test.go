@@ -1,0 +1,5 @@
+//go:build !race
+
+package misgeneralisation
+
+const raceEnabled = false
