@@ -8,6 +8,7 @@ import (
 	"github.com/natmo/natmo/sim"
 	"github.com/natmo/natmo/sim/cot"
 	"github.com/natmo/natmo/sim/goodhart"
+	"github.com/natmo/natmo/sim/misgeneralisation"
 	"github.com/natmo/natmo/sim/persona"
 )
 
@@ -18,6 +19,7 @@ func Default() *sim.Registry {
 		persona.Kind(),
 		cot.Kind(),
 		goodhart.Kind(),
+		misgeneralisation.Kind(),
 	} {
 		if err := r.Register(k); err != nil {
 			panic(err) // the built-in names are distinct; TestDefault checks
