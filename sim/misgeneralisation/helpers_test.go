@@ -18,6 +18,9 @@ type setup struct {
 	noCue     float64
 	// pre, if it has steps, is a first rl stage on levels without the cue.
 	pre pipeline.Stage
+	// draws, if not 0, offsets the seed of the training draws (levels and
+	// choices) from the seed of the world and the initial weights.
+	draws uint64
 }
 
 // stream returns seed's stream for purpose (distinct purposes, distinct
@@ -33,6 +36,7 @@ func trainSeed(tb testing.TB, s setup, seed uint64) map[string]float64 {
 		tb.Fatal(err)
 	}
 	a, err := NewAgent(s.cfg, stream(seed, 3))
+	seed += s.draws
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package misgeneralisation
 import (
 	"context"
 	"fmt"
+	"math"
 	"strconv"
 	"testing"
 
@@ -224,5 +225,39 @@ func TestSwitch(t *testing.T) {
 	}
 	if d := row(t, res, "uncorrelated", "test_spurious_rate"); d.Delta > -0.5 || d.DHigh > -0.5 {
 		t.Errorf("the switch should remove the cue preference: Δ cue rate %.3f [%.3f, %.3f]", d.Delta, d.DLow, d.DHigh)
+	}
+}
+
+// TestLotteryInitDecides is the lottery's mechanism: colour 0 and shape 0
+// mark the same slots in training, so their weights get identical
+// gradients and only the starting weights break the tie. Trained from the
+// same starting weights on different levels and choices, a seed learns
+// the same goal; across seeds the goal is a coin toss.
+func TestLotteryInitDecides(t *testing.T) {
+	skipSlow(t)
+	cfg := *NewConfig()
+	cfg.Variant = VariantTwoCue
+	st := lotteryPipeline()[0]
+	res := trainSeeds(t, []setup{{cfg: cfg, st: st}, {cfg: cfg, st: st, draws: 1000}}, 16)
+	same, diff := 0, 0.0
+	for i := range res[0] {
+		a, b := res[0][i], res[1][i]
+		if a["goal_object"] == b["goal_object"] {
+			same++
+		}
+		diff += math.Abs(a["object_preference"] - b["object_preference"])
+		t.Logf("seed %2d: preference for the shape %.3f, with other draws %.3f", i+1, a["object_preference"], b["object_preference"])
+	}
+	diff /= 16
+	prefs := values(res[0], "object_preference")
+	m := results.Mean(prefs)
+	sd := 0.0
+	for _, p := range prefs {
+		sd += (p - m) * (p - m) / 15
+	}
+	sd = math.Sqrt(sd)
+	t.Logf("%d of 16 seeds learn the same goal from the same starting weights with other draws; mean |Δ preference| %.3f, spread across seeds (sd) %.3f", same, diff, sd)
+	if same < 12 || diff > sd/4 {
+		t.Errorf("want ≥ 12 of 16 seeds to keep their goal (chance: 8) and the preference to move under other draws by less than a quarter of its spread across seeds")
 	}
 }
