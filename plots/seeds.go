@@ -2,12 +2,12 @@ package plots
 
 import (
 	"fmt"
-	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/natmo/natmo/scenarios"
+	"github.com/natmo/natmo/sim/results"
 )
 
 // seedsHeader is the header of a seeds figure's table. A row with an empty
@@ -57,11 +57,7 @@ func seeds(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 			if len(vs) == 0 {
 				continue
 			}
-			ss := make([]int, 0, len(vs))
-			for s := range vs {
-				ss = append(ss, s)
-			}
-			slices.Sort(ss)
+			ss, xs := results.BySeed(vs)
 			st := styles[a]
 			light := st.Color
 			light.A = 0xb0
@@ -70,8 +66,8 @@ func seeds(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 				if len(ss) > 1 {
 					x += seedSpread * (2*float64(j)/float64(len(ss)-1) - 1)
 				}
-				dots = append(dots, marker{X: x, Y: vs[s], Color: light, Radius: vg.Points(2.5)})
-				f.data.add(a, m, itoa(s), ftoa(vs[s]), "", "")
+				dots = append(dots, marker{X: x, Y: xs[j], Color: light, Radius: vg.Points(2.5)})
+				f.data.add(a, m, itoa(s), ftoa(xs[j]), "", "")
 			}
 			sm := statOf(vs)
 			means = append(means, marker{X: float64(i) + meanOffset, Y: sm.Mean, YLow: sm.Low, YHigh: sm.High,
