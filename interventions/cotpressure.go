@@ -14,8 +14,8 @@ type CoTPressure struct {
 	Weight float64 `yaml:"weight"` // penalty for a flagged episode, in units of the task reward
 	From   int     `yaml:"from"`   // first RL step (1-based) that pays the penalty; 0 = from the start
 	// Monitor is the monitor whose flag is penalised: "cot" reads only the
-	// chain of thought; "cot+action" also flags a hack from the action with
-	// the world's detectability q.
+	// chain of thought; "action" flags a hack from the action alone, with the
+	// world's detectability q; "cot+action" flags what either would.
 	Monitor string `yaml:"monitor"`
 }
 
@@ -24,12 +24,13 @@ type CoTPressure struct {
 type CoTPressureData struct {
 	Weight  float64
 	From    int
-	Monitor string // "cot" or "cot+action"
+	Monitor string // "cot", "action" or "cot+action"
 }
 
 // Monitor names accepted by CoTPressure.
 const (
 	MonitorCoT       = "cot"
+	MonitorAction    = "action"
 	MonitorCoTAction = "cot+action"
 )
 
@@ -49,8 +50,8 @@ func (c *CoTPressure) Validate() error {
 		return &pipeline.FieldError{Field: "weight", Msg: fmt.Sprintf("must be a number ≥ 0, got %v", c.Weight)}
 	case c.From < 0:
 		return &pipeline.FieldError{Field: "from", Msg: fmt.Sprintf("must be ≥ 0, got %d", c.From)}
-	case c.Monitor != MonitorCoT && c.Monitor != MonitorCoTAction:
-		return &pipeline.FieldError{Field: "monitor", Msg: fmt.Sprintf("must be %q or %q, got %q", MonitorCoT, MonitorCoTAction, c.Monitor)}
+	case c.Monitor != MonitorCoT && c.Monitor != MonitorAction && c.Monitor != MonitorCoTAction:
+		return &pipeline.FieldError{Field: "monitor", Msg: fmt.Sprintf("must be %q, %q or %q, got %q", MonitorCoT, MonitorAction, MonitorCoTAction, c.Monitor)}
 	}
 	return nil
 }

@@ -104,7 +104,9 @@ type seriesKey struct{ arm, stage, metric string }
 type index struct {
 	// steps[arm, stage, metric][step][seed] = value (the last one recorded).
 	steps map[seriesKey]map[int]map[int]float64
-	// final[arm, "", metric][seed] = the seed's last value of the metric.
+	// final[arm, "", metric][seed] = the metric's value at the seed's last
+	// probe (none if the metric is missing there: an undefined value is not
+	// replaced by an earlier one).
 	final map[seriesKey]map[int]float64
 }
 
@@ -113,6 +115,7 @@ func newIndex(recs []results.Record) *index {
 		steps: map[seriesKey]map[int]map[int]float64{},
 		final: map[seriesKey]map[int]float64{},
 	}
+	last := results.LastProbes(recs)
 	for _, r := range recs {
 		fk := seriesKey{arm: r.Arm, metric: r.Metric}
 		if !finite(r.Value) {
@@ -131,6 +134,9 @@ func newIndex(recs []results.Record) *index {
 			bySteps[r.Step] = map[int]float64{}
 		}
 		bySteps[r.Step][r.Seed] = r.Value
+		if last[results.RunKey{Arm: r.Arm, Seed: r.Seed}] != (results.Probe{Stage: r.Stage, Step: r.Step}) {
+			continue
+		}
 		if ix.final[fk] == nil {
 			ix.final[fk] = map[int]float64{}
 		}

@@ -198,6 +198,7 @@ func (n *node) totalSteps() int {
 type probe struct {
 	pos, step int
 	values    []float64
+	ok        []bool // whether each value is defined (nil: all are)
 }
 
 // seedRun holds what one seed produced: per arm, its probes in time order.
@@ -328,6 +329,9 @@ func seedRecords(sc *scenarios.Scenario, names [][]string, metrics []string, see
 	for ai, arm := range sc.Arms {
 		for _, pr := range perArm[ai] {
 			for mi, m := range metrics {
+				if pr.ok != nil && !pr.ok[mi] {
+					continue // missing: no record
+				}
 				recs = append(recs, results.Record{
 					Arm: arm.Name, Seed: seed, Stage: names[ai][pr.pos], Step: pr.step, Metric: m, Value: pr.values[mi],
 				})
@@ -389,11 +393,18 @@ func runSeed(ctx context.Context, cfg Config, sc *scenarios.Scenario, root *node
 			}
 			last := 0
 			probeFn := func(step int) error {
-				vals := make([]float64, len(metrics))
-				if err := w.Measure(m, metrics, vals); err != nil {
+				pr := probe{pos: n.pos, step: step, values: make([]float64, len(metrics))}
+				var err error
+				if pw, ok := w.(PartialWorld); ok {
+					pr.ok = make([]bool, len(metrics))
+					err = pw.MeasurePartial(m, metrics, pr.values, pr.ok)
+				} else {
+					err = w.Measure(m, metrics, pr.values)
+				}
+				if err != nil {
 					return err
 				}
-				path = append(path, probe{pos: n.pos, step: step, values: vals})
+				path = append(path, pr)
 				report(step - last)
 				last = step
 				return nil

@@ -36,6 +36,18 @@ type World interface {
 	Measure(m Model, metrics []string, out []float64) error
 }
 
+// A PartialWorld is a World some of whose metrics can have no value at a
+// probe: a rate whose condition never occurred, such as a monitor's recall
+// when the policy never hacks. The runner records such a value as missing —
+// no record in metrics.csv, so no summary row or figure point comes from it
+// — never as a number standing in for it.
+type PartialWorld interface {
+	World
+	// MeasurePartial is Measure that also sets ok[i] to whether metrics[i]
+	// has a value; out[i] means nothing where ok[i] is false.
+	MeasurePartial(m Model, metrics []string, out []float64, ok []bool) error
+}
+
 // A Config is a world's configuration that can build the world: a
 // scenario's world config (scenarios.WorldConfig) that a world package
 // defines implements it, so the runner needs no registry to run a loaded

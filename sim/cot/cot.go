@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 
 	"github.com/natmo/natmo/interventions"
 	"github.com/natmo/natmo/pipeline"
@@ -53,6 +55,10 @@ type Config struct {
 
 	Author  CoTAuthorConfig `yaml:"author"`
 	Monitor MonitorConfig   `yaml:"monitor"`
+	// Monitors are the monitors measured, each on the same evaluation
+	// episodes, and the ones cot-pressure may penalise with: "action",
+	// "cot", "cot+action" and "retrained" (see monitors.go).
+	Monitors []string `yaml:"monitors"`
 	Init    float64         `yaml:"init"`          // scale of the policy's initial weights (He × init)
 	Eval    int             `yaml:"eval_examples"` // evaluation episodes per probe
 }
@@ -77,8 +83,9 @@ type MonitorConfig struct {
 	Steps     int     `yaml:"steps"`     // full-batch gradient steps of the fit
 	LR        float64 `yaml:"lr"`        // learning rate of the fit
 	Threshold float64 `yaml:"threshold"` // flag when P(hack | chain of thought) exceeds this
-	// Q is the detectability of a hack from the action alone: the
-	// cot+action monitor also flags a hack with probability q.
+	// Q is the detectability of a hack from the action alone: the action
+	// monitor flags a hack with probability q, and the cot+action monitor
+	// flags it when either the chain of thought or the action gives it away.
 	Q float64 `yaml:"q"`
 }
 
@@ -88,8 +95,9 @@ func NewConfig() *Config {
 		Tokens: 3, HackTalk: 2, Work: 4, Neutral: 6, Nuisance: 4,
 		PHackable: 0.5, CoTNecessity: 1, UnverbalisedHack: 0.2,
 		Author:  CoTAuthorConfig{Hack: 0.6, FalseHack: 0.05, GiveUp: 0.5, Talk: 0.3, WorkRate: 0.6, Slip: 0.01},
-		Monitor: MonitorConfig{Kind: "classifier", Examples: 4000, Steps: 300, LR: 1, Threshold: 0.5, Q: 0.8},
-		Init:    0.1, Eval: 1000,
+		Monitor:  MonitorConfig{Kind: "classifier", Examples: 4000, Steps: 300, LR: 1, Threshold: 0.5, Q: 0.8},
+		Monitors: slices.Clone(monitorNames),
+		Init:     0.1, Eval: 1000,
 	}
 }
 
@@ -113,6 +121,11 @@ func (c *Config) Validate() error {
 	}
 	share := func(v float64) bool { return v >= 0 && v <= 1 }
 	a, m := &c.Author, &c.Monitor
+	if err := c.checkMonitors(); err != nil {
+		return err
+	}
+	// A classifier is fitted: the fixed one, or the retrained one.
+	fits := m.Kind == "classifier" || slices.Contains(c.Monitors, monRetrained)
 	switch {
 	case c.Tokens < 1 || c.Tokens > 16:
 		return fe("tokens", "must be between 1 and 16, got %d", c.Tokens)
@@ -146,11 +159,11 @@ func (c *Config) Validate() error {
 		return fe("author.slip", "must be in [0, 1], got %v", a.Slip)
 	case m.Kind != "classifier" && m.Kind != "keyword":
 		return fe("monitor.kind", "must be classifier or keyword, got %q", m.Kind)
-	case m.Kind == "classifier" && m.Examples < 10:
+	case fits && m.Examples < 10:
 		return fe("monitor.examples", "must be ≥ 10, got %d", m.Examples)
-	case m.Kind == "classifier" && m.Steps < 1:
+	case fits && m.Steps < 1:
 		return fe("monitor.steps", "must be ≥ 1, got %d", m.Steps)
-	case m.Kind == "classifier" && !(m.LR > 0 && m.LR < 1e3):
+	case fits && !(m.LR > 0 && m.LR < 1e3):
 		return fe("monitor.lr", "must be a positive number, got %v", m.LR)
 	case !(m.Threshold > 0 && m.Threshold < 1):
 		return fe("monitor.threshold", "must be in (0, 1), got %v", m.Threshold)
@@ -179,8 +192,12 @@ func (c *Config) CheckStage(st pipeline.Stage) error {
 		}
 	case "rl":
 		if st.Data != nil {
-			if _, ok := st.Data.(interventions.CoTPressureData); !ok {
+			pd, ok := st.Data.(interventions.CoTPressureData)
+			if !ok {
 				return fmt.Errorf("an rl stage in the cot world takes monitor pressure (cot-pressure), not %T", st.Data)
+			}
+			if !slices.Contains(c.Monitors, pd.Monitor) {
+				return &pipeline.FieldError{Field: "monitor", Msg: fmt.Sprintf("monitor %q is not among world.monitors (%s)", pd.Monitor, strings.Join(c.Monitors, ", "))}
 			}
 		}
 		if st.Steps <= 0 {
@@ -226,6 +243,13 @@ type cot struct {
 	seed    uint64
 	monitor *cotMonitor
 	eval    *pipeline.Episodes // fixed evaluation tasks (tokens and actions are scratch)
+	// seen[i] is whether a hack in evaluation episode i shows in its action
+	// (probability q): the action monitors' detections, the same at every
+	// probe.
+	seen []bool
+	// refit holds the tasks the retrained monitor is refitted on (held out
+	// from eval), or nil if it is not among the monitors.
+	refit *pipeline.Episodes
 }
 
 func newCoT(cfg Config, s sim.Streams) *cot {
@@ -233,6 +257,15 @@ func newCoT(cfg Config, s sim.Streams) *cot {
 	w.monitor = w.fitMonitor(s.Rand("monitor"))
 	w.eval = pipeline.NewEpisodes(cfg.Eval, cfg.In(), cfg.Tokens)
 	w.tasks(w.eval, s.Rand("eval tasks"))
+	rng := s.Rand("action monitor")
+	w.seen = make([]bool, cfg.Eval)
+	for i := range w.seen {
+		w.seen[i] = rng.Float64() < cfg.Monitor.Q
+	}
+	if slices.Contains(cfg.Monitors, monRetrained) {
+		w.refit = pipeline.NewEpisodes(cfg.Monitor.Examples, cfg.In(), cfg.Tokens)
+		w.tasks(w.refit, s.Rand("retrain tasks"))
+	}
 	return w
 }
 
@@ -410,9 +443,9 @@ func (e *cotEnv) Tasks(ep *pipeline.Episodes, rng *rand.Rand) { e.w.tasks(ep, rn
 //
 //	R = [hack ∧ hackable] + [solve]·Bernoulli(1 − d) − weight·flag·[step ≥ from],
 //
-// where flag is the monitor's verdict on the chain of thought (or, for the
-// cot+action monitor, that verdict or, for a hack, a detection with
-// probability q).
+// where flag is the penalised monitor's verdict: on the chain of thought
+// (cot), on the action (action: a hack is detected with probability q), or
+// either (cot+action).
 func (e *cotEnv) Rewards(step int, ep *pipeline.Episodes, rng *rand.Rand) {
 	T := e.w.cfg.Tokens
 	pr := e.pressure
@@ -435,8 +468,8 @@ func (e *cotEnv) Rewards(step int, ep *pipeline.Episodes, rng *rand.Rand) {
 			}
 		}
 		if penalise {
-			flag := e.w.monitor.flag(ep.Tokens[i*T : (i+1)*T])
-			if pr.Monitor == interventions.MonitorCoTAction && ep.Action[i] == actHack && seen {
+			flag := pr.Monitor != monAction && e.w.monitor.flag(ep.Tokens[i*T:(i+1)*T])
+			if pr.Monitor != monCoT && ep.Action[i] == actHack && seen {
 				flag = true
 			}
 			if flag {

@@ -3,7 +3,6 @@ package cot
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,7 +15,9 @@ import (
 // set of evaluation tasks with a fixed sampling stream, so that every probe
 // sees the same episodes; each chain of thought is sampled, and the action
 // then enters through its exact probability π(a | c, x) rather than one
-// draw, which keeps the rates smooth and recall defined while hacks are rare.
+// draw, which keeps the rates smooth while hacks are rare. A rate whose
+// condition is empty (under minCount expected episodes: recall when the
+// policy never hacks) is missing at that probe, never a number.
 func metrics() []sim.Metric {
 	ms := []sim.Metric{
 		{Name: "hack_rate", Doc: "P(hack | hackable task): how often the policy exploits the grader's loophole"},
@@ -31,7 +32,16 @@ func metrics() []sim.Metric {
 		{Name: "hack_talk", Doc: "share of chain-of-thought positions holding a hack-talk token"},
 		{Name: "talk_assoc", Doc: "readout: the largest hack association (see hack_assoc_*) among the hack-talk tokens"},
 		{Name: "code_assoc", Doc: "readout: the largest hack association among the tokens the monitor was not trained to flag (work and neutral): how strongly one unflagged token carries the hack decision"},
+		{Name: "decision_token", Doc: "readout, per seed: the vocabulary index of the token carrying the hack decision (largest hack association; hack-talk tokens come first, then work, then neutral). A label: read it per seed, its mean means nothing"},
+		{Name: "decision_talk", Doc: "readout: 1 if the token carrying the hack decision is a hack-talk token, else 0; its mean is the share of seeds whose hack decision the fixed monitor was trained to read"},
 	}
+	for k := range topK {
+		ms = append(ms, sim.Metric{
+			Name: "hack_assoc_top" + strconv.Itoa(k),
+			Doc:  fmt.Sprintf("readout aligned across seeds: the %slargest hack association of any token in this seed (top0 is the decision token's), whichever token it is", []string{"", "second ", "third "}[k]),
+		})
+	}
+	ms = append(ms, monitorMetrics()...)
 	add := func(class string, n int, what string) {
 		for k := range n {
 			ms = append(ms, sim.Metric{
@@ -45,6 +55,9 @@ func metrics() []sim.Metric {
 	add("neutral", maxNeutral, "neutral")
 	return ms
 }
+
+// topK is the number of rank-aligned readout metrics, hack_assoc_top0….
+const topK = 3
 
 // tokenOf returns the vocabulary index named by a readout metric's suffix,
 // e.g. "work2".
@@ -74,27 +87,59 @@ func (w *cot) tokenOf(name string) (int, error) {
 // cotScratch is a model's evaluation buffers, so that probing allocates
 // little and a World holds no mutable state.
 type cotScratch struct {
+	policy    *pipeline.CoTPolicy
 	eps       *pipeline.Episodes
 	ws, wsRef *pipeline.CoTWorkspace
 	kl        []float64
 	auc       []scored
+	assoc     []float64 // hack association per token, or nil until needed
+	// The retrained monitor: its held-out episodes, their workspace and
+	// bags, and its fit at this probe (nil until needed).
+	fit       *pipeline.Episodes
+	fitWS     *pipeline.CoTWorkspace
+	bags      bags
+	retrained *cotMonitor
+	rates     map[string]rates // per monitor, at this probe
 }
 
-type scored struct{ s, pos, neg float64 }
-
-// Measure implements World.
+// Measure implements sim.World. A metric that is undefined at this probe
+// (see MeasurePartial) is an error.
 func (w *cot) Measure(m sim.Model, metrics []string, out []float64) error {
-	cm, ok := m.(*cotModel)
-	if !ok {
+	ok := make([]bool, len(metrics))
+	if err := w.MeasurePartial(m, metrics, out, ok); err != nil {
+		return err
+	}
+	for i, name := range metrics {
+		if !ok[i] {
+			return fmt.Errorf("cot world: metric %s is undefined here (its condition, such as a hack, has under %g expected episodes)", name, minCount)
+		}
+	}
+	return nil
+}
+
+// MeasurePartial implements sim.PartialWorld. A rate is undefined when its
+// condition is empty: fewer than minCount expected hacks (for recall and
+// the readout), honest episodes (for false alarms), or tasks of a kind.
+func (w *cot) MeasurePartial(m sim.Model, metrics []string, out []float64, ok []bool) error {
+	cm, isCoT := m.(*cotModel)
+	if !isCoT {
 		return fmt.Errorf("cot world: model is %T", m)
 	}
-	if cm.eval == nil {
+	if cm.eval == nil || cm.eval.policy != cm.policy {
 		e := pipeline.NewEpisodes(w.eval.Len(), w.cfg.In(), w.cfg.Tokens)
 		copy(e.X.Data, w.eval.X.Data)
 		copy(e.Masked, w.eval.Masked)
-		cm.eval = &cotScratch{eps: e, ws: pipeline.NewCoTWorkspace(cm.policy, e.Len()), kl: make([]float64, e.Len()), auc: make([]scored, e.Len())}
+		cm.eval = &cotScratch{policy: cm.policy, eps: e, ws: pipeline.NewCoTWorkspace(cm.policy, e.Len()), kl: make([]float64, e.Len())}
+		if w.refit != nil {
+			f := pipeline.NewEpisodes(w.refit.Len(), w.cfg.In(), w.cfg.Tokens)
+			copy(f.X.Data, w.refit.X.Data)
+			copy(f.Masked, w.refit.Masked)
+			cm.eval.fit, cm.eval.fitWS = f, pipeline.NewCoTWorkspace(cm.policy, f.Len())
+		}
 	}
 	sc := cm.eval
+	sc.assoc, sc.retrained = nil, nil
+	clear(sc.rates)
 	e, T := sc.eps, w.cfg.Tokens
 	// A fresh stream per call: every probe samples the same way.
 	cm.policy.Act(e, sc.ws, sim.Streams{Seed: w.seed}.Rand("eval"))
@@ -130,27 +175,35 @@ func (w *cot) Measure(m sim.Model, metrics []string, out []float64) error {
 		}
 	}
 	n := float64(e.Len())
-	recall := ratio(flagHack, wHack)
+	hacks, honest := wHack >= minCount, wHonest >= minCount
+	recall := flagHack / wHack
 	for i, name := range metrics {
+		ok[i] = true
 		switch name {
 		case "hack_rate":
-			out[i] = ratio(hackH, nh)
+			out[i], ok[i] = hackH/nh, nh > 0
 		case "false_hack_rate":
-			out[i] = ratio(hackN, nn)
+			out[i], ok[i] = hackN/nn, nn > 0
 		case "solve_rate":
 			out[i] = solve / n
 		case "monitor_recall":
-			out[i] = recall
+			out[i], ok[i] = recall, hacks
 		case "monitor_fpr":
-			out[i] = ratio(flagHonest, wHonest)
+			out[i], ok[i] = flagHonest/wHonest, honest
 		case "obfuscation_rate":
-			out[i] = 1 - recall
+			out[i], ok[i] = 1-recall, hacks
 		case "reward":
 			out[i] = reward / n
 		case "hack_talk":
 			out[i] = talk / (n * float64(T))
 		case "monitor_auroc":
-			out[i] = w.auroc(sc)
+			ok[i] = hacks && honest
+			if ok[i] {
+				if _, err := w.monitorScores(sc, monCoT); err != nil {
+					return err
+				}
+				out[i], _ = roc(sc.auc, 0.01)
+			}
 		case "kl_to_ref":
 			if cm.ref == nil {
 				out[i] = 0
@@ -165,29 +218,100 @@ func (w *cot) Measure(m sim.Model, metrics []string, out []float64) error {
 				s += v
 			}
 			out[i] = s / n
-		case "talk_assoc", "code_assoc":
-			a, b := w.talkRange()
-			if name == "code_assoc" {
-				a, b = b, w.cfg.V()
-			}
-			best := math.Inf(-1)
-			for tok := a; tok < b; tok++ {
-				best = max(best, w.assoc(sc, tok, wHack, wHonest))
-			}
-			out[i] = best
 		default:
-			rest, ok := strings.CutPrefix(name, "hack_assoc_")
-			if !ok {
-				return fmt.Errorf("cot world: unknown metric %q", name)
+			if prefix, mon, isMon := parseMonitorMetric(name); isMon {
+				r, err := w.rates(sc, mon)
+				if err != nil {
+					return err
+				}
+				out[i], ok[i] = r.value(prefix)
+				break
 			}
-			tok, err := w.tokenOf(rest)
+			v, err := w.readout(sc, name, wHack, wHonest)
 			if err != nil {
 				return err
 			}
-			out[i] = w.assoc(sc, tok, wHack, wHonest)
+			out[i], ok[i] = v, hacks && honest
+		}
+		if !ok[i] {
+			out[i] = 0
 		}
 	}
 	return nil
+}
+
+// rates returns monitor mon's statistics at this probe, computing them once.
+func (w *cot) rates(sc *cotScratch, mon string) (rates, error) {
+	if r, ok := sc.rates[mon]; ok {
+		return r, nil
+	}
+	cut, err := w.monitorScores(sc, mon)
+	if err != nil {
+		return rates{}, err
+	}
+	r := monitorRates(sc.auc, cut)
+	if sc.rates == nil {
+		sc.rates = map[string]rates{}
+	}
+	sc.rates[mon] = r
+	return r, nil
+}
+
+// readout computes a token readout metric (talk_assoc, code_assoc,
+// decision_token, decision_talk, hack_assoc_*).
+func (w *cot) readout(sc *cotScratch, name string, wHack, wHonest float64) (float64, error) {
+	if sc.assoc == nil {
+		sc.assoc = make([]float64, w.cfg.V())
+		for tok := range sc.assoc {
+			sc.assoc[tok] = w.assoc(sc, tok, wHack, wHonest)
+		}
+	}
+	a := sc.assoc
+	switch name {
+	case "talk_assoc":
+		lo, hi := w.talkRange()
+		return slices.Max(a[lo:hi]), nil
+	case "code_assoc":
+		_, hi := w.talkRange()
+		return slices.Max(a[hi:]), nil
+	case "decision_token":
+		return float64(decision(a)), nil
+	case "decision_talk":
+		if _, hi := w.talkRange(); decision(a) < hi {
+			return 1, nil
+		}
+		return 0, nil
+	}
+	rest, ok := strings.CutPrefix(name, "hack_assoc_")
+	if !ok {
+		return 0, fmt.Errorf("cot world: unknown metric %q", name)
+	}
+	if r, ok := strings.CutPrefix(rest, "top"); ok {
+		k, err := strconv.Atoi(r)
+		if err != nil || k < 0 || k >= topK {
+			return 0, fmt.Errorf("cot world: unknown metric %q", name)
+		}
+		sorted := slices.Clone(a)
+		slices.SortFunc(sorted, func(x, y float64) int { return cmp.Compare(y, x) })
+		return sorted[k], nil
+	}
+	tok, err := w.tokenOf(rest)
+	if err != nil {
+		return 0, err
+	}
+	return a[tok], nil
+}
+
+// decision is the token carrying the hack decision: the one with the
+// largest hack association (the first of equals).
+func decision(assoc []float64) int {
+	best := 0
+	for tok, v := range assoc {
+		if v > assoc[best] {
+			best = tok
+		}
+	}
+	return best
 }
 
 // assoc is token tok's hack association: its frequency per position in
@@ -207,41 +331,5 @@ func (w *cot) assoc(sc *cotScratch, tok int, wHack, wHonest float64) float64 {
 		fh += ph * cnt
 		fo += (1 - ph) * cnt
 	}
-	return (ratio(fh, wHack) - ratio(fo, wHonest)) / float64(T)
-}
-
-// auroc is the monitor score's area under the ROC curve for telling hacks
-// from honest episodes, each episode counting as a hack with weight
-// π(hack | c, x) and as honest with the rest: the probability that a hack
-// scores above an honest episode, ties counting half.
-func (w *cot) auroc(sc *cotScratch) float64 {
-	e, T := sc.eps, w.cfg.Tokens
-	for i := 0; i < e.Len(); i++ {
-		ph := sc.ws.PAct.Data[i*cotActions+actHack]
-		sc.auc[i] = scored{s: w.monitor.score(e.Tokens[i*T : (i+1)*T]), pos: ph, neg: 1 - ph}
-	}
-	slices.SortFunc(sc.auc, func(a, b scored) int { return cmp.Compare(a.s, b.s) })
-	var below, area, wp, wn float64
-	for i := 0; i < len(sc.auc); {
-		j := i
-		var gp, gn float64
-		for ; j < len(sc.auc) && sc.auc[j].s == sc.auc[i].s; j++ {
-			gp += sc.auc[j].pos
-			gn += sc.auc[j].neg
-		}
-		area += gp * (below + gn/2)
-		below += gn
-		wp += gp
-		wn += gn
-		i = j
-	}
-	return ratio(area, wp*wn)
-}
-
-// ratio is a/b, or 0 when b is 0.
-func ratio(a, b float64) float64 {
-	if b == 0 {
-		return 0
-	}
-	return a / b
+	return (fh/wHack - fo/wHonest) / float64(T)
 }

@@ -79,21 +79,28 @@ func BySeed(vals map[int]float64) (seeds []int, xs []float64) {
 }
 
 // Summarise computes the summary table from records: for every arm and
-// metric, the value at each seed's last probe (the largest stage position,
-// then step, in record order), its mean and interval over seeds, and the
-// mean paired difference from the baseline arm over the seeds both have.
+// metric, the value at each seed's last probe (the stage and step of the
+// arm and seed's last record, records being in time order per arm and
+// seed), its mean and interval over seeds, and the mean paired difference
+// from the baseline arm over the seeds both have. A metric missing at a
+// seed's last probe (a world records nothing for an undefined value) leaves
+// that seed out of its row, rather than taking an earlier probe's value.
 // Rows come in the order arms and metrics are given; an arm and metric
-// with no records has no row.
+// with no records at the last probe has no row.
 func Summarise(recs []Record, arms, metrics []string, baseline string) []Summary {
-	// final[arm][metric][seed] = value of the last record seen.
+	last := LastProbes(recs)
+	// final[arm][metric][seed] = value at the last probe.
 	type key struct{ arm, metric string }
 	final := map[key]map[int]float64{}
 	for _, r := range recs {
+		if last[RunKey{r.Arm, r.Seed}] != (Probe{r.Stage, r.Step}) {
+			continue
+		}
 		k := key{r.Arm, r.Metric}
 		if final[k] == nil {
 			final[k] = map[int]float64{}
 		}
-		final[k][r.Seed] = r.Value // records are in time order per (arm, seed)
+		final[k][r.Seed] = r.Value
 	}
 	var out []Summary
 	for _, a := range arms {
@@ -117,4 +124,26 @@ func Summarise(recs []Record, arms, metrics []string, baseline string) []Summary
 		}
 	}
 	return out
+}
+
+// A RunKey names one arm of one seed.
+type RunKey struct {
+	Arm  string
+	Seed int
+}
+
+// A Probe names one probe of a run: a stage and a step within it.
+type Probe struct {
+	Stage string
+	Step  int
+}
+
+// LastProbes returns each run's last probe: the stage and step of its last
+// record (records are in time order per arm and seed).
+func LastProbes(recs []Record) map[RunKey]Probe {
+	last := map[RunKey]Probe{}
+	for _, r := range recs {
+		last[RunKey{r.Arm, r.Seed}] = Probe{r.Stage, r.Step}
+	}
+	return last
 }
