@@ -59,8 +59,8 @@ type Config struct {
 	// episodes, and the ones cot-pressure may penalise with: "action",
 	// "cot", "cot+action" and "retrained" (see monitors.go).
 	Monitors []string `yaml:"monitors"`
-	Init    float64         `yaml:"init"`          // scale of the policy's initial weights (He × init)
-	Eval    int             `yaml:"eval_examples"` // evaluation episodes per probe
+	Init     float64  `yaml:"init"`          // scale of the policy's initial weights (He × init)
+	Eval     int      `yaml:"eval_examples"` // evaluation episodes per probe
 }
 
 // CoTAuthorConfig is the reference author whose episodes the sft stage
@@ -94,7 +94,7 @@ func NewConfig() *Config {
 	return &Config{
 		Tokens: 3, HackTalk: 2, Work: 4, Neutral: 6, Nuisance: 4,
 		PHackable: 0.5, CoTNecessity: 1, UnverbalisedHack: 0.2,
-		Author:  CoTAuthorConfig{Hack: 0.6, FalseHack: 0.05, GiveUp: 0.5, Talk: 0.3, WorkRate: 0.6, Slip: 0.01},
+		Author:   CoTAuthorConfig{Hack: 0.6, FalseHack: 0.05, GiveUp: 0.5, Talk: 0.3, WorkRate: 0.6, Slip: 0.01},
 		Monitor:  MonitorConfig{Kind: "classifier", Examples: 4000, Steps: 300, LR: 1, Threshold: 0.5, Q: 0.8},
 		Monitors: slices.Clone(monitorNames),
 		Init:     0.1, Eval: 1000,
