@@ -67,6 +67,40 @@ func TestSummarise(t *testing.T) {
 	}
 }
 
+// TestSummariseMissing: a metric missing at a seed's last probe (a world
+// records nothing for an undefined value) leaves that seed out of its row;
+// an earlier probe's value never stands in for it.
+func TestSummariseMissing(t *testing.T) {
+	recs := []Record{
+		{Arm: "baseline", Seed: 0, Stage: "s", Step: 0, Metric: "recall", Value: 0.5},
+		{Arm: "baseline", Seed: 0, Stage: "s", Step: 0, Metric: "rate", Value: 0.1},
+		{Arm: "baseline", Seed: 0, Stage: "s", Step: 10, Metric: "rate", Value: 0}, // recall missing at the end
+		{Arm: "baseline", Seed: 1, Stage: "s", Step: 0, Metric: "recall", Value: 0.9},
+		{Arm: "baseline", Seed: 1, Stage: "s", Step: 0, Metric: "rate", Value: 0.2},
+		{Arm: "baseline", Seed: 1, Stage: "s", Step: 10, Metric: "recall", Value: 0.8},
+		{Arm: "baseline", Seed: 1, Stage: "s", Step: 10, Metric: "rate", Value: 0.3},
+		{Arm: "a", Seed: 0, Stage: "s", Step: 0, Metric: "recall", Value: 0.7},
+		{Arm: "a", Seed: 0, Stage: "t", Step: 5, Metric: "rate", Value: 0.4}, // recall missing at the end
+	}
+	rows := Summarise(recs, []string{"baseline", "a"}, []string{"recall", "rate"}, "baseline")
+	got := map[string]Summary{}
+	for _, r := range rows {
+		got[r.Arm+"/"+r.Metric] = r
+	}
+	if r := got["baseline/recall"]; r.N != 1 || r.Mean != 0.8 {
+		t.Errorf("baseline/recall = %+v, want n 1, mean 0.8 (seed 1 alone)", r)
+	}
+	if r := got["baseline/rate"]; r.N != 2 || r.Mean != 0.15 {
+		t.Errorf("baseline/rate = %+v, want n 2, mean 0.15", r)
+	}
+	if r, ok := got["a/recall"]; ok {
+		t.Errorf("a/recall = %+v from an earlier probe, want no row", r)
+	}
+	if len(rows) != 3 {
+		t.Errorf("%d rows, want 3", len(rows))
+	}
+}
+
 func TestTablesRoundTrip(t *testing.T) {
 	recs := []Record{{"baseline", 0, "sft", 10, "m", 0.1}, {"a,b", 3, "finetune.2", 7, "x", 1.0 / 3}}
 	var buf bytes.Buffer
