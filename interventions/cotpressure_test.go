@@ -40,7 +40,7 @@ func TestCoTPressureValidate(t *testing.T) {
 	}{
 		{func(c *CoTPressure) { c.Weight = -1 }, "weight"},
 		{func(c *CoTPressure) { c.From = -3 }, "from"},
-		{func(c *CoTPressure) { c.Monitor = "action" }, "monitor"},
+		{func(c *CoTPressure) { c.Monitor = "retrained" }, "monitor"}, // a monitor that cannot be penalised
 	} {
 		c := NewCoTPressure()
 		tc.edit(c)

@@ -247,8 +247,9 @@ type cot struct {
 	// (probability q): the action monitors' detections, the same at every
 	// probe.
 	seen []bool
-	// refit holds the tasks the retrained monitor is refitted on (held out
-	// from eval), or nil if it is not among the monitors.
+	// refit holds the tasks the retrained monitor is refitted on: as many
+	// as the evaluation's, held out from them; nil if it is not among the
+	// monitors.
 	refit *pipeline.Episodes
 }
 
@@ -263,7 +264,7 @@ func newCoT(cfg Config, s sim.Streams) *cot {
 		w.seen[i] = rng.Float64() < cfg.Monitor.Q
 	}
 	if slices.Contains(cfg.Monitors, monRetrained) {
-		w.refit = pipeline.NewEpisodes(cfg.Monitor.Examples, cfg.In(), cfg.Tokens)
+		w.refit = pipeline.NewEpisodes(cfg.Eval, cfg.In(), cfg.Tokens)
 		w.tasks(w.refit, s.Rand("retrain tasks"))
 	}
 	return w
