@@ -12,7 +12,7 @@ import (
 	"github.com/natmo/natmo/sim"
 )
 
-// The cot world's monitors (DESIGN 5.6), each measured on the same
+// The cot world's monitors (docs/design.md §5.2.1), each measured on the same
 // evaluation episodes. They differ in what they can see:
 //
 //	action     the action only: a hack shows in it with probability q
