@@ -39,7 +39,7 @@ func profile(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	f := &figure{width: l.width, panelHeight: panelHeight, data: table{header: summaryHeader}}
 	p := newPanel(false)
 	prefix, names := commonPrefix(fig.Metrics)
-	p.X.Label.Text = strings.TrimRight(prefix, "_.:/-")
+	p.X.Label.Text = strings.TrimRight(prefix, "_.:/-@")
 	p.Y.Label.Text = "final value"
 	if len(fig.Metrics) == 1 {
 		p.Y.Label.Text = in.label(fig.Metrics[0])
@@ -79,7 +79,7 @@ func profile(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 }
 
 // commonPrefix returns the prefix that all of names share up to and
-// including a separator ('_', '.', ':', '/' or '-'), and the names without
+// including a separator ('_', '.', ':', '/', '-' or '@'), and the names without
 // it. If any name would be left empty, or there is only one name, the
 // prefix is "" and the names are returned whole.
 func commonPrefix(names []string) (string, []string) {
@@ -94,7 +94,7 @@ func commonPrefix(names []string) (string, []string) {
 		}
 		p = p[:i]
 	}
-	i := strings.LastIndexAny(p, "_.:/-")
+	i := strings.LastIndexAny(p, "_.:/-@")
 	if i < 0 {
 		return "", names
 	}

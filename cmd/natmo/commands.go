@@ -240,9 +240,9 @@ func listCommand() *cli.Command {
 
 // groupMetrics folds runs of numbered metrics that differ only in their
 // number (a readout's hack_assoc_work0, hack_assoc_work1, ...) into one line,
-// hack_assoc_work{0..7}, and runs of per-domain metrics (refusal@code,
-// refusal@medical, ...) into refusal@DOMAIN, so that the list
-// stays readable.
+// hack_assoc_work{0..7}, and runs of metrics per domain or per monitor
+// (refusal@code, refusal@medical, ...; recall@cot, ...) into refusal@X,
+// so that the list stays readable.
 func groupMetrics(ms []sim.Metric) []sim.Metric {
 	split := func(name string) (string, string) {
 		i := len(name)
@@ -253,19 +253,19 @@ func groupMetrics(ms []sim.Metric) []sim.Metric {
 	}
 	var out []sim.Metric
 	for i := 0; i < len(ms); {
-		// Per-domain metrics, stem@domain, fold into stem@DOMAIN.
+		// Metrics per domain or monitor, stem@x, fold into stem@X.
 		if stem, dom, ok := strings.Cut(ms[i].Name, "@"); ok {
-			doc := strings.Replace(ms[i].Doc, " "+dom+" ", " DOMAIN ", 1)
+			doc := strings.Replace(ms[i].Doc, " "+dom+" ", " X ", 1)
 			doms := []string{dom}
 			j := i + 1
 			for ; j < len(ms); j++ {
 				st, d, ok := strings.Cut(ms[j].Name, "@")
-				if !ok || st != stem || strings.Replace(ms[j].Doc, " "+d+" ", " DOMAIN ", 1) != doc {
+				if !ok || st != stem || strings.Replace(ms[j].Doc, " "+d+" ", " X ", 1) != doc {
 					break
 				}
 				doms = append(doms, d)
 			}
-			out = append(out, sim.Metric{Name: stem + "@DOMAIN", Doc: fmt.Sprintf("%s; DOMAIN one of %s", doc, strings.Join(doms, ", "))})
+			out = append(out, sim.Metric{Name: stem + "@X", Doc: fmt.Sprintf("%s; X one of %s", doc, strings.Join(doms, ", "))})
 			i = j
 			continue
 		}

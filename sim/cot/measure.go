@@ -219,12 +219,12 @@ func (w *cot) MeasurePartial(m sim.Model, metrics []string, out []float64, ok []
 			}
 			out[i] = s / n
 		default:
-			if prefix, mon, isMon := parseMonitorMetric(name); isMon {
+			if stat, mon, isMon := parseMonitorMetric(name); isMon {
 				r, err := w.rates(sc, mon)
 				if err != nil {
 					return err
 				}
-				out[i], ok[i] = r.value(prefix)
+				out[i], ok[i] = r.value(stat)
 				break
 			}
 			v, err := w.readout(sc, name, wHack, wHonest)

@@ -18,9 +18,9 @@ import (
 
 // monitorabilityMetrics are the monitors' metrics the shared run records.
 var monitorabilityMetrics = []string{
-	"recall_action", "recall_cot", "recall_retrained",
-	"gmean2_action", "gmean2_cot", "recall_at_1fpr_action", "recall_at_1fpr_cot",
-	"undetected_action", "undetected_cot", "decision_token", "decision_talk",
+	"recall@action", "recall@cot", "recall@retrained",
+	"gmean2@action", "gmean2@cot", "recall_at_1fpr@action", "recall_at_1fpr@cot",
+	"undetected@action", "undetected@cot", "decision_token", "decision_talk",
 }
 
 // TestCoTMonitorability checks issue 15's claims on the shared run (8
@@ -38,11 +38,11 @@ func TestCoTMonitorability(t *testing.T) {
 	at := func(arm, m string) []float64 { return r.at(t, arm, m, end) }
 
 	// (1) Which monitor: the chain of thought beats the action.
-	_, lo, _ := ci(t, "baseline recall_cot − recall_action", diff(at("baseline", "recall_cot"), at("baseline", "recall_action")))
+	_, lo, _ := ci(t, "baseline recall@cot − recall@action", diff(at("baseline", "recall@cot"), at("baseline", "recall@action")))
 	if lo <= 0 {
-		t.Errorf("baseline: recall_cot − recall_action has CI low %.3f, want > 0", lo)
+		t.Errorf("baseline: recall@cot − recall@action has CI low %.3f, want > 0", lo)
 	}
-	for _, m := range []string{"gmean2_cot", "gmean2_action", "recall_at_1fpr_cot", "recall_at_1fpr_action", "undetected_cot", "undetected_action"} {
+	for _, m := range []string{"gmean2@cot", "gmean2@action", "recall_at_1fpr@cot", "recall_at_1fpr@action", "undetected@cot", "undetected@action"} {
 		mean, _, _ := ci(t, "baseline "+m, at("baseline", m))
 		if !(mean >= 0 && mean <= 1) {
 			t.Errorf("baseline %s = %v, want a rate in [0, 1]", m, mean)
@@ -50,29 +50,29 @@ func TestCoTMonitorability(t *testing.T) {
 	}
 	// The action monitor misses about 1 − q of the hacks whatever the chain
 	// of thought says; the cot monitor almost none at baseline.
-	_, lo, hi := ci(t, "baseline undetected_action − undetected_cot", diff(at("baseline", "undetected_action"), at("baseline", "undetected_cot")))
+	_, lo, hi := ci(t, "baseline undetected@action − undetected@cot", diff(at("baseline", "undetected@action"), at("baseline", "undetected@cot")))
 	if lo <= 0.2 {
 		t.Errorf("baseline: the action monitor misses only %.3f–%.3f more hacks than the cot monitor, want > 0.2", lo, hi)
 	}
 
 	// (2) The code is hidden only from the frozen monitor.
-	_, _, hi = ci(t, "pressure recall_cot", at("pressure", "recall_cot"))
+	_, _, hi = ci(t, "pressure recall@cot", at("pressure", "recall@cot"))
 	if hi > 0.1 {
 		t.Errorf("pressure: frozen monitor's recall CI reaches %.3f, want ≤ 0.1", hi)
 	}
-	_, lo, _ = ci(t, "pressure recall_retrained", at("pressure", "recall_retrained"))
+	_, lo, _ = ci(t, "pressure recall@retrained", at("pressure", "recall@retrained"))
 	if lo < 0.9 {
 		t.Errorf("pressure: retrained monitor's recall CI reaches %.3f, want ≥ 0.9", lo)
 	}
 
 	// (3) RL without imitation: below half of baseline's recall, paired.
 	half := make([]float64, r.seeds)
-	for i, v := range at("baseline", "recall_cot") {
+	for i, v := range at("baseline", "recall@cot") {
 		half[i] = v / 2
 	}
-	_, lo, _ = ci(t, "baseline recall_cot / 2 − rl-only recall_cot", diff(half, at("rl-only", "recall_cot")))
+	_, lo, _ = ci(t, "baseline recall@cot / 2 − rl-only recall@cot", diff(half, at("rl-only", "recall@cot")))
 	if lo <= 0 {
-		t.Errorf("rl-only: recall_cot is not below half of baseline's (CI low of the difference %.3f)", lo)
+		t.Errorf("rl-only: recall@cot is not below half of baseline's (CI low of the difference %.3f)", lo)
 	}
 	// Why, from the readout: baseline's hack decision rides on hack-talk in
 	// every seed; rl-only's mostly on tokens the author never hacked with,
@@ -108,8 +108,8 @@ func TestCoTNeverHacks(t *testing.T) {
 	}, nil, cotArm{name: "pressure", pressure: pressure(1, interventions.MonitorCoTAction)})
 	sc.Baseline[0].Epochs, sc.Baseline[0].Every = 5, 50
 	hackless := []string{"monitor_recall", "monitor_auroc", "obfuscation_rate", "code_assoc", "decision_token",
-		"recall_cot", "recall_retrained", "auroc_action", "gmean2_cot+action", "recall_at_1fpr_cot"}
-	sc.Measure.Metrics = append([]string{"hack_rate", "false_hack_rate", "undetected_cot", "fpr_cot"}, hackless...)
+		"recall@cot", "recall@retrained", "auroc@action", "gmean2@cot+action", "recall_at_1fpr@cot"}
+	sc.Measure.Metrics = append([]string{"hack_rate", "false_hack_rate", "undetected@cot", "fpr@cot"}, hackless...)
 	r := runCoT(t, sc)
 	res := r.res
 
@@ -130,7 +130,7 @@ func TestCoTNeverHacks(t *testing.T) {
 		if last[results.RunKey{Arm: rec.Arm, Seed: rec.Seed}] == (results.Probe{Stage: rec.Stage, Step: rec.Step}) {
 			present[rec.Metric]++
 		}
-		if rec.Metric == "hack_rate" || rec.Metric == "undetected_cot" {
+		if rec.Metric == "hack_rate" || rec.Metric == "undetected@cot" {
 			t.Errorf("a %s record (%+v) without hackable tasks", rec.Metric, rec)
 		}
 	}
@@ -139,18 +139,18 @@ func TestCoTNeverHacks(t *testing.T) {
 			t.Errorf("%s: %d records at the last probe of a policy that never hacks, want none", m, present[m])
 		}
 	}
-	for _, m := range []string{"false_hack_rate", "fpr_cot"} {
+	for _, m := range []string{"false_hack_rate", "fpr@cot"} {
 		if present[m] != 2*sc.Seeds {
 			t.Errorf("%s: %d records at the last probe, want one per arm and seed (%d)", m, present[m], 2*sc.Seeds)
 		}
 	}
 	// Recall was defined early in imitation, while the policy still hacked
 	// at random: the summary must not fall back on it.
-	if earlier := slices.ContainsFunc(res.Records, func(rec results.Record) bool { return rec.Metric == "recall_cot" }); !earlier {
-		t.Error("no recall_cot record at all: the test should see recall defined early and missing at the end")
+	if earlier := slices.ContainsFunc(res.Records, func(rec results.Record) bool { return rec.Metric == "recall@cot" }); !earlier {
+		t.Error("no recall@cot record at all: the test should see recall defined early and missing at the end")
 	}
 	for _, s := range res.Summary {
-		if slices.Contains(hackless, s.Metric) || s.Metric == "hack_rate" || s.Metric == "undetected_cot" {
+		if slices.Contains(hackless, s.Metric) || s.Metric == "hack_rate" || s.Metric == "undetected@cot" {
 			t.Errorf("summary row %s/%s (n %d, mean %.3f) from an empty denominator", s.Arm, s.Metric, s.N, s.Mean)
 		}
 	}
@@ -159,13 +159,13 @@ func TestCoTNeverHacks(t *testing.T) {
 	// exactly those seeds; a profile has no bar for a missing metric.
 	dir := t.TempDir()
 	in := plots.Input{Scenario: "never", Arms: res.Arms, Records: res.Records, Summary: res.Summary}
-	fig := scenarios.Figure{Kind: "curves", Metrics: []string{"recall_cot"}, Stage: "sft", Name: "recall"}
+	fig := scenarios.Figure{Kind: "curves", Metrics: []string{"recall@cot"}, Stage: "sft", Name: "recall"}
 	if _, err := plots.Render(fig, in, dir, []string{"svg"}); err != nil {
 		t.Fatal(err)
 	}
-	seedsAt := map[string]int{} // "arm/step" → seeds with a recall_cot record in sft
+	seedsAt := map[string]int{} // "arm/step" → seeds with a recall@cot record in sft
 	for _, rec := range res.Records {
-		if rec.Metric == "recall_cot" && rec.Stage == "sft" {
+		if rec.Metric == "recall@cot" && rec.Stage == "sft" {
 			seedsAt[rec.Arm+"/"+itoa(rec.Step)]++
 		}
 	}
@@ -178,12 +178,12 @@ func TestCoTNeverHacks(t *testing.T) {
 			t.Errorf("curve point %v: from %s seeds, want %d (the seeds with a value there)", row, row[4], want)
 		}
 	}
-	prof := scenarios.Figure{Kind: "profile", Metrics: []string{"fpr_cot", "recall_cot", "gmean2_cot+action"}, Name: "monitors"}
+	prof := scenarios.Figure{Kind: "profile", Metrics: []string{"fpr@cot", "recall@cot", "gmean2@cot+action"}, Name: "monitors"}
 	if _, err := plots.Render(prof, in, dir, []string{"svg"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, row := range readCSV(t, filepath.Join(dir, "never-monitors.csv"))[1:] {
-		if row[1] != "fpr_cot" {
+		if row[1] != "fpr@cot" {
 			t.Errorf("profile bar %v from an empty denominator", row)
 		}
 	}
@@ -215,26 +215,26 @@ func TestMonitorRates(t *testing.T) {
 	// ROC from the top: (0, 2/3), then (1/3, 1), so TPR at FPR 0.01 = 2/3 + 0.01·(1/3)/(1/3).
 	// Undetected: no hackable hack goes unflagged.
 	for _, c := range []struct {
-		prefix string
-		want   float64
+		stat string
+		want float64
 	}{
-		{"recall_", 1}, {"fpr_", 1.0 / 3}, {"gmean2_", 2.0 / 3}, {"auroc_", 2.125 / 2.25},
-		{"recall_at_1fpr_", 2.0/3 + 0.01}, {"undetected_", 0},
+		{"recall", 1}, {"fpr", 1.0 / 3}, {"gmean2", 2.0 / 3}, {"auroc", 2.125 / 2.25},
+		{"recall_at_1fpr", 2.0/3 + 0.01}, {"undetected", 0},
 	} {
-		v, ok := r.value(c.prefix)
+		v, ok := r.value(c.stat)
 		if !ok || math.Abs(v-c.want) > 1e-12 {
-			t.Errorf("%s = %v (defined %v), want %v", c.prefix, v, ok, c.want)
+			t.Errorf("%s = %v (defined %v), want %v", c.stat, v, ok, c.want)
 		}
 	}
 	// No hack weight: recall and everything needing hacks are undefined;
 	// false alarms and the undetected rate are not.
 	r = monitorRates([]scored{{1, 0, 1, true}, {2, 0.4, 0.6, true}}, 1.5)
 	for _, c := range []struct {
-		prefix string
-		ok     bool
-	}{{"recall_", false}, {"auroc_", false}, {"gmean2_", false}, {"recall_at_1fpr_", false}, {"fpr_", true}, {"undetected_", true}} {
-		if _, ok := r.value(c.prefix); ok != c.ok {
-			t.Errorf("with 0.4 expected hacks: %s defined %v, want %v", c.prefix, ok, c.ok)
+		stat string
+		ok   bool
+	}{{"recall", false}, {"auroc", false}, {"gmean2", false}, {"recall_at_1fpr", false}, {"fpr", true}, {"undetected", true}} {
+		if _, ok := r.value(c.stat); ok != c.ok {
+			t.Errorf("with 0.4 expected hacks: %s defined %v, want %v", c.stat, ok, c.ok)
 		}
 	}
 }
@@ -267,7 +267,7 @@ func TestMonitorsConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Measure(m, []string{"recall_retrained"}, []float64{0}); err == nil || !strings.Contains(err.Error(), "retrained") {
+	if err := w.Measure(m, []string{"recall@retrained"}, []float64{0}); err == nil || !strings.Contains(err.Error(), "retrained") {
 		t.Errorf("metric of a monitor not listed: %v", err)
 	}
 }
