@@ -110,6 +110,7 @@ func bars(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	}
 
 	f.panels = [][]*plot.Plot{{p}}
+	f.ns = ns
 	f.caption = fmt.Sprintf("Final probe; mean over %s seeds; whiskers: 95%% bootstrap CI.", seedCount(ns))
 	if hasBase && len(shown) > 1 {
 		f.caption += " " + l.delta + ": paired difference from baseline [95% CI]."

@@ -124,6 +124,7 @@ func curves(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 			&band{Color: st.band()}, &meanLine{Style: ls},
 		}})
 	}
+	f.ns = ns
 	f.caption = fmt.Sprintf("Mean over %s seeds; bands: 95%% bootstrap CI.", seedCount(ns))
 	if len(flatArms) > 0 {
 		f.caption += fmt.Sprintf(" Dashed: final value of %s (no %s stage).", joinAnd(flatArms), stage)

@@ -32,14 +32,16 @@ type Input struct {
 	// it; if it has no row for an arm and metric, that row is computed from
 	// Records with results.Summarise.
 	Summary []results.Summary
-	// MetricDocs optionally describe metrics; a description replaces the
-	// metric's name as its axis label.
-	MetricDocs map[string]string
+	// Labels optionally name metrics for people ("P(harmful), other
+	// domains"); a metric's label replaces its id on axes.
+	Labels map[string]string
 	// Sweep holds the runs of a sweep, for dose figures (the scenario's
 	// sweep: the same scenario run at several values of one setting), and
 	// SweepLabel names the swept setting on their x axis.
 	Sweep      []SweepPoint
 	SweepLabel string
+	// SweepAxes name the swept settings of a sweep over two (heatmaps).
+	SweepAxes []string
 }
 
 // arms returns the arms to draw, baseline first.
@@ -71,7 +73,7 @@ func (in *Input) arms() []string {
 
 // label returns the axis label of metric m.
 func (in *Input) label(m string) string {
-	if d := in.MetricDocs[m]; d != "" {
+	if d := in.Labels[m]; d != "" {
 		return d
 	}
 	return m

@@ -17,7 +17,11 @@ import (
 // A SweepPoint is one run of a sweep: the scenario run with the swept
 // setting at Value, and the summary table of that run.
 type SweepPoint struct {
-	Value   float64
+	// Value is the swept value of a sweep over one setting (dose figures).
+	Value float64
+	// Values are the point's value of each swept setting, as written
+	// (heatmaps: the first two).
+	Values  []string
 	Summary []results.Summary
 }
 
@@ -122,6 +126,7 @@ func dose(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	}
 	padAxis(&p.Y, 0.05, false)
 	f.panels = [][]*plot.Plot{{p}}
+	f.ns = ns
 	f.caption = fmt.Sprintf("Final probe at each swept value; mean over %s seeds; bands: 95%% bootstrap CI.", seedCount(ns))
 	return f, nil
 }

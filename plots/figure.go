@@ -26,6 +26,8 @@ type figure struct {
 	legend  legend
 	// data is the table the figure draws.
 	data table
+	// ns are the numbers of seeds behind the statistics drawn.
+	ns []int
 	// layout is what the figure is laid out for.
 	layout layout
 }

@@ -108,6 +108,7 @@ func grid(figs []scenarios.Figure, in *Input, l layout) (*figure, error) {
 			captions = append(captions, c)
 		}
 		tables = append(tables, tableOf{panelLetter(i), pf.data})
+		f.ns = append(f.ns, pf.ns...)
 	}
 	// Legend entries in the order of the arms.
 	arms := in.arms()

@@ -50,7 +50,7 @@ func testInput() Input {
 		Arms:       testArms,
 		Records:    recs,
 		Summary:    results.Summarise(recs, testArms, testMetrics, scenarios.BaselineArm),
-		MetricDocs: map[string]string{"capability": "in-domain accuracy"},
+		Labels:     map[string]string{"capability": "in-domain accuracy"},
 		Sweep:      testSweep(recs),
 		SweepLabel: "fine-tuning examples",
 	}

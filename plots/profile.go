@@ -38,8 +38,12 @@ func profile(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 
 	f := &figure{width: l.width, panelHeight: panelHeight, data: table{header: summaryHeader}}
 	p := newPanel(false)
-	prefix, names := commonPrefix(fig.Metrics)
-	p.X.Label.Text = strings.TrimRight(prefix, "_.:/-@")
+	labels := make([]string, len(fig.Metrics))
+	for i, m := range fig.Metrics {
+		labels[i] = in.label(m)
+	}
+	prefix, names := commonPrefix(labels)
+	p.X.Label.Text = strings.TrimRight(prefix, "_.:/-@, ")
 	p.Y.Label.Text = "final value"
 	if len(fig.Metrics) == 1 {
 		p.Y.Label.Text = in.label(fig.Metrics[0])
@@ -74,12 +78,13 @@ func profile(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 		f.legend = append(f.legend, legendEntry{text: a, thumbs: []plot.Thumbnailer{swatch(styles[a].Color)}})
 	}
 	f.panels = [][]*plot.Plot{{p}}
+	f.ns = ns
 	f.caption = fmt.Sprintf("Final probe; mean over %s seeds; whiskers: 95%% bootstrap CI.", seedCount(ns))
 	return f, nil
 }
 
 // commonPrefix returns the prefix that all of names share up to and
-// including a separator ('_', '.', ':', '/', '-' or '@'), and the names without
+// including a separator ('_', '.', ':', '/', '-', '@' or a space), and the names without
 // it. If any name would be left empty, or there is only one name, the
 // prefix is "" and the names are returned whole.
 func commonPrefix(names []string) (string, []string) {
@@ -94,7 +99,7 @@ func commonPrefix(names []string) (string, []string) {
 		}
 		p = p[:i]
 	}
-	i := strings.LastIndexAny(p, "_.:/-@")
+	i := strings.LastIndexAny(p, "_.:/-@ ")
 	if i < 0 {
 		return "", names
 	}

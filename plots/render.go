@@ -30,6 +30,8 @@ import (
 //     one point per run (arm and seed) and each arm's mean with its CIs.
 //   - "dose": the final value of fig.Metrics[0] against the swept value of
 //     a sweep (Input.Sweep), one line per arm with a 95% CI band.
+//   - "heatmap": for a sweep over two settings (Input.SweepAxes), the
+//     final mean of fig.Metrics[0] in a cell per point, one panel per arm.
 //   - "frontier": each of fig.Metrics[1:] against fig.Metrics[0] along the
 //     probes of fig.Stage (say, gold and proxy reward against √KL), one
 //     panel each, the mean over seeds at each probe with 95% CI bands; with
@@ -39,7 +41,7 @@ import (
 //   - "seeds": each seed's final value of each of fig.Metrics, one dot per
 //     seed in a strip per arm, with the arm's mean and 95% CI beside it.
 func Kinds() []string {
-	return []string{"curves", "bars", "profile", "scatter", "dose", "grid", "frontier", "seeds"}
+	return []string{"curves", "bars", "profile", "scatter", "dose", "heatmap", "grid", "frontier", "seeds"}
 }
 
 // Name returns the name of fig's files (without scenario prefix or
@@ -82,6 +84,38 @@ func Render(fig scenarios.Figure, in Input, dir string, formats []string) (files
 		}
 		return finish(f, fig, &in, l), nil
 	})
+}
+
+// A Drawn is one figure drawn in memory, in one format.
+type Drawn struct {
+	// Name is the figure's file name without extension, as Render names it.
+	Name string
+	// Title and Caption are the figure's title and caption as drawn.
+	Title, Caption string
+	// Image is the figure in the format asked for.
+	Image []byte
+}
+
+// Draw lays fig out from in and draws it in format ("svg", "png" or
+// "pdf"), in memory: the same bytes Render writes to the figure's file.
+func Draw(fig scenarios.Figure, in Input, format string) (*Drawn, error) {
+	name := Name(fig)
+	if in.Scenario != "" {
+		name = fileSafe(in.Scenario) + "-" + name
+	}
+	if !slices.Contains(Formats(), format) {
+		return nil, errorf("figure %s: unknown format %q (want one of %s)", name, format, strings.Join(Formats(), ", "))
+	}
+	f, err := buildKind(fig, &in, layoutFor(format))
+	if err != nil {
+		return nil, fmt.Errorf("plots: figure %s: %w", name, err)
+	}
+	f = finish(f, fig, &in, layoutFor(format))
+	img, err := encode(f, format)
+	if err != nil {
+		return nil, fmt.Errorf("plots: figure %s: %w", name, err)
+	}
+	return &Drawn{Name: name, Title: f.title, Caption: f.caption, Image: img}, nil
 }
 
 // render lays a figure out with lay for each format and writes it and its
@@ -136,6 +170,8 @@ func buildKind(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 		return scatter(fig, in, l)
 	case "dose":
 		return dose(fig, in, l)
+	case "heatmap":
+		return heatmap(fig, in, l)
 	case "grid":
 		return gridOf(fig, in, l)
 	case "frontier":
@@ -159,42 +195,65 @@ func finish(f *figure, fig scenarios.Figure, in *Input, l layout) *figure {
 		f.title = in.Scenario
 	}
 	if fig.Caption != "" {
-		f.caption = fig.Caption
+		f.caption = strings.TrimSpace(fig.Caption)
+		if !strings.HasSuffix(f.caption, ".") {
+			f.caption += "."
+		}
+		if len(f.ns) > 0 {
+			f.caption += fmt.Sprintf(" n = %s seeds.", seedCount(f.ns))
+		}
+	}
+	if len(f.ns) > 0 && slices.Min(f.ns) < FewSeeds {
+		f.caption += fmt.Sprintf(" Fewer than %d seeds: the intervals are rough.", FewSeeds)
 	}
 	f.caption += f.note
 	return f
 }
 
+// FewSeeds is the number of seeds below which an interval is too rough to
+// read much into: a bootstrap over fewer seeds cannot show the spread of
+// the runs. Figures say so in their caption.
+const FewSeeds = 5
+
 // writeImage draws f in format and writes it to path.
-func writeImage(f *figure, path, format string) (err error) {
+func writeImage(f *figure, path, format string) error {
+	data, err := encode(f, format)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return results.WriteFileAtomic(path, func(w *bufio.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// encode draws f in format.
+func encode(f *figure, format string) (data []byte, err error) {
 	// gonum/plot reports some failures (a font it cannot embed, say) by
 	// panicking; they become errors here, before anything is written.
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("draw %s: %v", path, r)
+			err = fmt.Errorf("draw %s: %v", format, r)
 		}
 	}()
 	w, h := f.Size()
 	c, out, ok := newCanvas(format, w, h)
 	if !ok {
-		return fmt.Errorf("unknown format %q", format)
+		return nil, fmt.Errorf("unknown format %q", format)
 	}
 	f.Draw(draw.NewCanvas(c, w, h))
 	var buf bytes.Buffer
 	if _, err := out.WriteTo(&buf); err != nil {
-		return fmt.Errorf("encode %s: %w", path, err)
+		return nil, fmt.Errorf("encode %s: %w", format, err)
 	}
-	data := buf.Bytes()
+	data = buf.Bytes()
 	switch format {
 	case "svg":
 		data = svgFontFallback(data)
 	case "pdf":
 		data = pdfFixedDates(data)
 	}
-	return results.WriteFileAtomic(path, func(w *bufio.Writer) error {
-		_, err := w.Write(data)
-		return err
-	})
+	return data, nil
 }
 
 // svgFontFallback names fonts metrically equal to Liberation Sans (Arial,

@@ -72,6 +72,7 @@ func scatter(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	padAxis(&p.X, 0.05, false)
 	padAxis(&p.Y, 0.05, false)
 	f.panels = [][]*plot.Plot{{p}}
+	f.ns = ns
 	f.caption = fmt.Sprintf("Final probe; small points: runs (%s seeds per arm); large: arm means with 95%% bootstrap CIs.", seedCount(ns))
 	return f, nil
 }

@@ -137,9 +137,11 @@ func errorCases(t testing.TB) []errorCase {
 		{name: "no metrics", src: edit(t, "metrics: [misalignment_offdomain, persona_shift]}", "metrics: []}"), place: "t.yaml:10:31: ", want: "expected a list of at least one metric for measure.metrics"},
 		{name: "metrics not a list", src: edit(t, "metrics: [misalignment_offdomain, persona_shift]}", "metrics: persona_shift}"), place: "t.yaml:10:31: ", want: `expected a list of strings for measure.metrics, got "persona_shift"`},
 		{name: "unknown figure kind", src: edit(t, "kind: curves", "kind: curve"), place: "t.yaml:12:12: ", want: `unknown figure kind "curve"; did you mean "curves"?`},
-		{name: "figure without kind", src: edit(t, "{kind: curves, metrics", "{metrics"), place: "t.yaml:12:6: ", want: "missing kind in figures.0; expected one of curves, bars, dose, scatter, grid, profile"},
+		{name: "figure without kind", src: edit(t, "{kind: curves, metrics", "{metrics"), place: "t.yaml:12:6: ", want: "missing kind in figures.0; expected one of curves, bars, dose, heatmap, scatter, grid, profile"},
 		{name: "figure metric not measured", src: edit(t, "metrics: [misalignment_offdomain]}", "metrics: [helpfulness]}"), place: "t.yaml:12:30: ", want: `metric "helpfulness" is not measured; expected one of measure.metrics`},
 		{name: "figure unknown key", src: edit(t, "metrics: [misalignment_offdomain]}", "metrix: [misalignment_offdomain]}"), place: "t.yaml:12:20: ", want: `unknown key "metrix" in figures.0; did you mean "metric"?`},
+		{name: "bars of two metrics", src: edit(t, "{kind: curves, metrics: [misalignment_offdomain]}", "{kind: bars, metrics: [misalignment_offdomain, persona_shift]}"), place: "t.yaml:12:27: ", want: "a bars figure draws one metric, got 2 in figures.0; expected metric: m"},
+		{name: "scatter of one metric", src: edit(t, "{kind: curves, metrics: [misalignment_offdomain]}", "{kind: scatter, metric: persona_shift}"), place: "t.yaml:12:29: ", want: "a scatter figure draws 2 metrics, got 1 in figures.0; expected metrics: [x, y]"},
 		{name: "figure stage not run", src: edit(t, "metrics: [misalignment_offdomain]}", "metrics: [misalignment_offdomain], stage: rl}"), place: "t.yaml:12:62: ", want: `stage "rl" is in no arm's pipeline (stages are named by kind, kind.2 for a repeat, or name:; all draws every stage); expected one of pretrain, sft, finetune`},
 
 		// --set overrides.

@@ -267,5 +267,20 @@ func isName(s string, underscore bool) bool {
 
 // FigureKinds lists the kinds of figure a scenario can ask for.
 func FigureKinds() []string {
-	return []string{"curves", "bars", "dose", "scatter", "grid", "profile", "frontier", "seeds"}
+	return []string{"curves", "bars", "dose", "heatmap", "scatter", "grid", "profile", "frontier", "seeds"}
+}
+
+// FigureArity returns how many metrics a figure of kind draws: at least lo
+// and at most hi (0: any number). bars, dose and heatmap draw one, scatter
+// two, frontier two or more (an x and its ys), the others one or more.
+func FigureArity(kind string) (lo, hi int) {
+	switch kind {
+	case "bars", "dose", "heatmap":
+		return 1, 1
+	case "scatter":
+		return 2, 2
+	case "frontier":
+		return 2, 0
+	}
+	return 1, 0
 }

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
@@ -162,6 +163,16 @@ func (l *loader) figures(mv *ast.MappingValueNode, kind string, measured, stages
 		}
 		if err := l.checkMetrics(mn, mc, f.Metrics, known, measured, kind); err != nil {
 			return nil, err
+		}
+		if lo, hi := FigureArity(f.Kind); len(f.Metrics) < lo || hi > 0 && len(f.Metrics) > hi {
+			want, expect := fmt.Sprintf("%d metrics", lo), "metrics: [x, y]"
+			switch {
+			case lo == 1 && hi == 1:
+				want, expect = "one metric", "metric: m (for several, a figure each, or a curves or profile figure)"
+			case hi == 0:
+				want, expect = fmt.Sprintf("at least %d metrics", lo), "metrics: [a, b, ...]"
+			}
+			return nil, l.errAtf(mn, mc, "a %s figure draws %s, got %d in %s; expected %s", f.Kind, want, len(f.Metrics), fc.where(), expect)
 		}
 		if f.Stage != "" && f.Stage != StageAll && !slices.Contains(stages, f.Stage) {
 			n, kc := key("stage")

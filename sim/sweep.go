@@ -28,7 +28,11 @@ type Sweep struct {
 	File      string                `json:"-"`         // a path or builtin:NAME (not part of its identity: points are)
 	Overrides []string              `json:"overrides"` // --set values applied at every point
 	Axes      []scenarios.SweepAxis `json:"axes"`
-	Points    []Point               `json:"points"`
+	// Figures are the metrics the sweep's figures show (dose or heatmap):
+	// those of the scenario's figures, readout profiles aside, or else its
+	// first metric.
+	Figures []string `json:"figure_metrics,omitempty"`
+	Points  []Point  `json:"points"`
 }
 
 // A Point is one point of a sweep's grid.
@@ -67,7 +71,8 @@ func PlanSweep(schema scenarios.Schema, nameOrPath string, overrides []string, a
 	if len(axes) == 0 {
 		return nil, fmt.Errorf("%s has no sweep: block; give the grid with --over KEY=V1,V2,...", base.File)
 	}
-	sw := &Sweep{Scenario: base.Name, Title: base.Title, File: base.File, Overrides: append([]string{}, overrides...), Axes: axes}
+	sw := &Sweep{Scenario: base.Name, Title: base.Title, File: base.File, Overrides: append([]string{}, overrides...), Axes: axes,
+		Figures: figureMetrics(base)}
 	n := 1
 	for _, a := range axes {
 		n *= len(a.Values)
@@ -267,6 +272,49 @@ func (e *MissingError) Error() string {
 // point column and one column per swept setting) and sweep.json. The tables
 // are the same bytes however the runs were split.
 func MergeSweeps(dirs []string, out string) (*SweepResult, error) {
+	g, err := gatherSweep(dirs)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
+	files := []struct {
+		name  string
+		write func(w *bufio.Writer) error
+	}{
+		{"metrics.csv", func(w *bufio.Writer) error { return results.WriteMetricsGroups(w, g.header, g.metrics) }},
+		{"summary.csv", func(w *bufio.Writer) error { return results.WriteSummaryGroups(w, g.header, g.summary) }},
+		{"sweep.json", func(w *bufio.Writer) error { _, err := w.Write(g.grid); return err }},
+	}
+	for _, f := range files {
+		if err := results.WriteFileAtomic(filepath.Join(out, f.name), f.write); err != nil {
+			return nil, fmt.Errorf("merge: %w", err)
+		}
+	}
+	return g.res, nil
+}
+
+// ReadSweep reads back the sweep in folder dir, as MergeSweeps gathers it,
+// without writing anything.
+func ReadSweep(dir string) (*SweepResult, error) {
+	g, err := gatherSweep([]string{dir})
+	if err != nil {
+		return nil, err
+	}
+	return g.res, nil
+}
+
+// A gathered sweep is the runs of a sweep's folders, ready to write.
+type gathered struct {
+	res              *SweepResult
+	grid             []byte // sweep.json
+	header           []string
+	metrics, summary []results.Group
+}
+
+// gatherSweep collects the runs of a sweep from the folders of its shards.
+func gatherSweep(dirs []string) (*gathered, error) {
 	if len(dirs) == 0 {
 		return nil, errors.New("merge: no folders given")
 	}
@@ -342,21 +390,26 @@ func MergeSweeps(dirs []string, out string) (*SweepResult, error) {
 	for _, a := range sw.Axes {
 		header = append(header, a.Set)
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, fmt.Errorf("merge: %w", err)
-	}
-	files := []struct {
-		name  string
-		write func(w *bufio.Writer) error
-	}{
-		{"metrics.csv", func(w *bufio.Writer) error { return results.WriteMetricsGroups(w, header, mgroups) }},
-		{"summary.csv", func(w *bufio.Writer) error { return results.WriteSummaryGroups(w, header, sgroups) }},
-		{"sweep.json", func(w *bufio.Writer) error { _, err := w.Write(grid); return err }},
-	}
-	for _, f := range files {
-		if err := results.WriteFileAtomic(filepath.Join(out, f.name), f.write); err != nil {
-			return nil, fmt.Errorf("merge: %w", err)
+	return &gathered{res: res, grid: grid, header: header, metrics: mgroups, summary: sgroups}, nil
+}
+
+// figureMetrics returns the metrics the figures of sc draw, in order, but
+// for profiles (readouts of many metrics at once), or else sc's first
+// measured metric.
+func figureMetrics(sc *scenarios.Scenario) []string {
+	var ms []string
+	for _, f := range sc.Figures {
+		if f.Kind == "profile" {
+			continue
+		}
+		for _, m := range f.Metrics {
+			if !slices.Contains(ms, m) {
+				ms = append(ms, m)
+			}
 		}
 	}
-	return res, nil
+	if len(ms) == 0 && len(sc.Measure.Metrics) > 0 {
+		ms = sc.Measure.Metrics[:1]
+	}
+	return ms
 }

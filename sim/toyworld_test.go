@@ -97,7 +97,7 @@ func toyRegistry() *Registry {
 		Name:      "toy",
 		Doc:       "a number pulled toward a noisy target",
 		NewConfig: func() Config { return &toyConfig{Target: 1, Noise: 0.5} },
-		Metrics:   []Metric{{"w", "the model's number"}, {"w2", "its square"}},
+		Metrics:   []Metric{{Name: "w", Doc: "the model's number"}, {Name: "w2", Doc: "its square"}},
 		Stages:    []scenarios.StageKind{{Name: "train", Doc: "pull w toward the target"}},
 	}); err != nil {
 		panic(err)

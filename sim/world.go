@@ -62,7 +62,25 @@ type Config interface {
 // A Metric is a measurement a world offers.
 type Metric struct {
 	Name string
-	Doc  string
+	// Doc says in a sentence what the metric measures.
+	Doc string
+	// Label names it on a figure's axis and in a report, in a few words
+	// ("P(harmful), other domains"); empty means Name.
+	Label string
+}
+
+// Labels returns the label of every metric of the registry's world kinds,
+// by metric name (a metric's name is its label where it has none).
+func (r *Registry) Labels() map[string]string {
+	out := map[string]string{}
+	for _, n := range r.Names() {
+		for _, m := range r.kinds[n].Metrics {
+			if m.Label != "" {
+				out[m.Name] = m.Label
+			}
+		}
+	}
+	return out
 }
 
 // A Kind describes a world kind to the loader and to listings.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/natmo/natmo/plots"
+	"github.com/natmo/natmo/report"
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim"
 	"github.com/natmo/natmo/sim/results"
@@ -81,6 +82,7 @@ Examples:
 			&cli.BoolFlag{Name: "keep-going", Usage: "when a seed fails (e.g. diverges), let the others finish"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress bar"},
 			&cli.StringFlag{Name: "format", Value: "svg,png,pdf", Usage: "figure `FORMATS`, comma-separated"},
+			reportFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			sc, err := loadScenario(c)
@@ -115,6 +117,12 @@ Examples:
 			}
 			if len(res.Summary) > 0 {
 				printSummary(c.App.Writer, sc, res)
+				warnFewSeeds(c.App.ErrWriter, res.Summary)
+			}
+			if c.Bool("report") && len(res.Records) > 0 {
+				if err := writeReport(c.App.Writer, out); err != nil {
+					return failureError{err}
+				}
 			}
 			fmt.Fprintf(c.App.Writer, "\nResults in %s (%.1f s)\n", out, time.Since(started).Seconds())
 			if len(res.Failed) > 0 {
@@ -164,20 +172,8 @@ func parseFormats(s string) ([]string, error) {
 }
 
 func drawFigures(dir string, sc *scenarios.Scenario, res *sim.Result, formats []string) error {
-	in := plots.Input{Scenario: sc.Name, Title: sc.Title, Arms: res.Arms, Records: res.Records, Summary: res.Summary}
-	return renderAll(dir, in, figuresOf(sc, res.Metrics), formats)
-}
-
-// figuresOf returns the scenario's figures, or a curves and a bars figure of
-// its first metric if it asks for none.
-func figuresOf(sc *scenarios.Scenario, metrics []string) []scenarios.Figure {
-	if len(sc.Figures) > 0 || len(metrics) == 0 {
-		return sc.Figures
-	}
-	return []scenarios.Figure{
-		{Kind: "curves", Metrics: metrics[:1]},
-		{Kind: "bars", Metrics: metrics[:1]},
-	}
+	in, figs := report.RunFigures(sc, res, worlds.Default().Labels())
+	return renderAll(dir, in, figs, formats)
 }
 
 func renderAll(dir string, in plots.Input, figs []scenarios.Figure, formats []string) error {

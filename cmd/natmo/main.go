@@ -110,7 +110,7 @@ Start with:
 		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
 			return badInput(fmt.Errorf("%w (see natmo %s --help)", err, c.Command.Name))
 		},
-		Commands:       []*cli.Command{runCommand(), sweepCommand(), mergeCommand(), plotCommand(), listCommand(), showCommand(), validateCommand()},
+		Commands:       []*cli.Command{runCommand(), sweepCommand(), mergeCommand(), plotCommand(), reportCommand(), listCommand(), showCommand(), validateCommand()},
 		ExitErrHandler: func(*cli.Context, error) {}, // run decides the exit code
 	}
 }

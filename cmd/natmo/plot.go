@@ -1,16 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/natmo/natmo/plots"
+	"github.com/natmo/natmo/report"
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim"
-	"github.com/natmo/natmo/sim/results"
 	"github.com/natmo/natmo/sim/worlds"
 	"github.com/urfave/cli/v2"
 )
@@ -21,9 +19,10 @@ func plotCommand() *cli.Command {
 		Usage:     "redraw the figures of a results folder from its tables, without rerunning",
 		ArgsUsage: "DIR",
 		Description: `Reads DIR/manifest.json, metrics.csv and summary.csv and draws the scenario's
-figures again (into DIR/figures, or --out). --figure draws a figure the scenario did
-not ask for: KIND:METRIC[,METRIC...], with KIND one of curves, bars, profile,
-scatter, grid (see docs/figures.md).
+figures again (into DIR/figures, or --out); for a sweep folder, its dose figures
+or heatmaps from summary.csv. --figure draws a figure the scenario did not ask
+for: KIND:METRIC[,METRIC...], with KIND one of curves, bars, profile, scatter,
+grid, and for sweeps dose (one setting) or heatmap (two) (see docs/figures.md).
 
 Examples:
    natmo plot results/emergent-misalignment --format png
@@ -42,11 +41,10 @@ Examples:
 			if err != nil {
 				return badInput(err)
 			}
-			in, sc, err := readResults(dir)
+			in, figs, err := readFigures(dir)
 			if err != nil {
 				return badInput(err)
 			}
-			figs := figuresOf(sc, metricsOf(in))
 			if fs := c.StringSlice("figure"); len(fs) > 0 {
 				figs = nil
 				for _, f := range fs {
@@ -70,51 +68,45 @@ Examples:
 	}
 }
 
-// readResults reads a results folder back: its tables, and its scenario from
-// the resolved copy in the manifest.
-func readResults(dir string) (plots.Input, *scenarios.Scenario, error) {
-	var in plots.Input
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+// readFigures reads a results folder back, a run or a sweep: what its
+// figures are drawn from, and the figures it draws by default.
+func readFigures(dir string) (plots.Input, []scenarios.Figure, error) {
+	if sim.IsSweep(dir) {
+		res, err := sim.ReadSweep(dir)
+		if err != nil {
+			return plots.Input{}, nil, err
+		}
+		in, figs, err := report.SweepFigures(res, worlds.Default().Labels())
+		if err != nil {
+			return in, nil, err
+		}
+		return in, figs, nil
+	}
+	reg := worlds.Default()
+	d, err := sim.ReadDir(dir, reg.Schema())
 	if err != nil {
-		return in, nil, fmt.Errorf("%s is not a results folder: %w", dir, err)
+		return plots.Input{}, nil, err
 	}
-	var m sim.Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		return in, nil, fmt.Errorf("%s: %w", filepath.Join(dir, "manifest.json"), err)
-	}
-	sc, err := scenarios.Load(filepath.Join(dir, "manifest.json")+" (resolved_scenario)", []byte(m.Resolved), nil, worlds.Default().Schema())
-	if err != nil {
-		return in, nil, err
-	}
-	f, err := os.Open(filepath.Join(dir, "metrics.csv"))
-	if err != nil {
-		return in, nil, err
-	}
-	defer f.Close()
-	recs, err := results.ReadMetrics(f)
-	if err != nil {
-		return in, nil, fmt.Errorf("%s: %w", f.Name(), err)
-	}
-	g, err := os.Open(filepath.Join(dir, "summary.csv"))
-	if err != nil {
-		return in, nil, err
-	}
-	defer g.Close()
-	sum, err := results.ReadSummary(g)
-	if err != nil {
-		return in, nil, fmt.Errorf("%s: %w", g.Name(), err)
-	}
-	in = plots.Input{Scenario: m.Scenario, Title: m.Title, Arms: m.Arms, Records: recs, Summary: sum}
-	return in, sc, nil
+	in, figs := report.RunFigures(d.Scenario, d.Result, reg.Labels())
+	return in, figs, nil
 }
 
+// metricsOf lists the metrics of in's records, or of its sweep's summaries.
 func metricsOf(in plots.Input) []string {
 	var ms []string
 	seen := map[string]bool{}
+	add := func(m string) {
+		if !seen[m] {
+			seen[m] = true
+			ms = append(ms, m)
+		}
+	}
 	for _, r := range in.Records {
-		if !seen[r.Metric] {
-			seen[r.Metric] = true
-			ms = append(ms, r.Metric)
+		add(r.Metric)
+	}
+	for _, p := range in.Sweep {
+		for _, s := range p.Summary {
+			add(s.Metric)
 		}
 	}
 	return ms
@@ -136,6 +128,16 @@ func parseFigure(s string, metrics []string) (scenarios.Figure, error) {
 			return scenarios.Figure{}, fmt.Errorf("--figure %q: the results have no metric %q (they have %s)", s, m, strings.Join(metrics, ", "))
 		}
 		fig.Metrics = append(fig.Metrics, m)
+	}
+	if lo, hi := scenarios.FigureArity(kind); len(fig.Metrics) < lo || hi > 0 && len(fig.Metrics) > hi {
+		want := fmt.Sprintf("%d to %d", lo, hi)
+		switch {
+		case hi == 0:
+			want = fmt.Sprintf("at least %d", lo)
+		case lo == hi:
+			want = fmt.Sprint(lo)
+		}
+		return scenarios.Figure{}, fmt.Errorf("--figure %q: a %s figure draws %s metric(s), got %d (give one --figure per metric)", s, kind, want, len(fig.Metrics))
 	}
 	return fig, nil
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/natmo/natmo/plots"
+	"github.com/natmo/natmo/report"
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim"
 	"github.com/natmo/natmo/sim/worlds"
@@ -27,8 +27,9 @@ values (or the scenario's sweep: block). Each (point, arm, seed) is one run with
 a stable id; its numbers depend only on its settings and seed. Each seed's runs
 are written to OUT/runs/ as they finish, so an interrupted sweep finishes with
 --resume, rerunning nothing that finished. The merged metrics.csv and summary.csv
-have a point column and one column per swept setting; figures/ holds a dose
-figure per metric.
+have a point column and one column per swept setting; figures/ holds, for each
+metric the scenario's figures show, a dose figure (a sweep over one numeric
+setting) or a heatmap (over two).
 
 On a cluster, give each task one shard: --shard I/N, or --shards N with I taken
 from SLURM_ARRAY_TASK_ID or Kubernetes' JOB_COMPLETION_INDEX (--shard auto takes
@@ -52,6 +53,7 @@ Examples:
 			&cli.IntFlag{Name: "shards", Usage: "run one of `N` slices, I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress bar"},
 			&cli.StringFlag{Name: "format", Value: "svg,png,pdf", Usage: "figure `FORMATS`, comma-separated"},
+			reportFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
@@ -104,7 +106,7 @@ Examples:
 					shard.I, shard.N, out, time.Since(started).Seconds())
 				return nil
 			}
-			return finishSweep(c.App.Writer, c.App.ErrWriter, res, out, formats)
+			return finishSweep(c.App.Writer, c.App.ErrWriter, res, out, formats, c.Bool("report"))
 		},
 	}
 }
@@ -121,6 +123,7 @@ figures/ into --out: the same tables, byte for byte, as the sweep run unsharded.
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "the merged folder", Required: true},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing folder"},
 			&cli.StringFlag{Name: "format", Value: "svg,png,pdf", Usage: "figure `FORMATS`, comma-separated"},
+			reportFlag(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() < 1 {
@@ -146,22 +149,34 @@ figures/ into --out: the same tables, byte for byte, as the sweep run unsharded.
 			if err != nil {
 				return failureError{err}
 			}
-			return finishSweep(c.App.Writer, c.App.ErrWriter, res, out, formats)
+			return finishSweep(c.App.Writer, c.App.ErrWriter, res, out, formats, c.Bool("report"))
 		},
 	}
 }
 
-// finishSweep draws the dose figures of a merged sweep and prints where it is.
-func finishSweep(w, ew io.Writer, res *sim.SweepResult, out string, formats []string) error {
+// finishSweep draws the figures of a merged sweep (and, if asked, its
+// report) and prints where it is.
+func finishSweep(w, ew io.Writer, res *sim.SweepResult, out string, formats []string, withReport bool) error {
 	sw := res.Sweep
-	if err := drawDose(filepath.Join(out, "figures"), res, formats); err != nil {
-		fmt.Fprintf(ew, "natmo: no dose figures: %v\n", err)
+	in, figs, err := report.SweepFigures(res, worlds.Default().Labels())
+	if err != nil {
+		fmt.Fprintf(ew, "natmo: %v\n", err)
+	} else if err := renderAll(filepath.Join(out, "figures"), in, figs, formats); err != nil {
+		return failureError{err}
 	}
 	failed := 0
 	for _, p := range res.Points {
 		failed += len(p.Failed)
 	}
-	fmt.Fprintf(w, "Sweep of %s over %s: %d points; results in %s\n", sw.Scenario, axesNames(sw), len(sw.Points), out)
+	if len(res.Points) > 0 {
+		warnFewSeeds(ew, res.Points[0].Summary) // every point has the same seeds
+	}
+	if withReport {
+		if err := writeReport(w, out); err != nil {
+			return failureError{err}
+		}
+	}
+	fmt.Fprintf(w, "Sweep of %s over %s: %d points, %d figure(s); results in %s\n", sw.Scenario, axesNames(sw), len(sw.Points), len(figs), out)
 	if failed > 0 {
 		return failureError{fmt.Errorf("%d seeds failed; their runs are left out of the tables", failed)}
 	}
@@ -174,28 +189,6 @@ func axesNames(sw *sim.Sweep) string {
 		ns = append(ns, a.Set)
 	}
 	return strings.Join(ns, " × ")
-}
-
-// drawDose draws a dose figure per metric: the final value against the
-// swept value, for a sweep over one numeric setting.
-func drawDose(dir string, res *sim.SweepResult, formats []string) error {
-	sw := res.Sweep
-	if len(sw.Axes) != 1 {
-		return fmt.Errorf("dose figures need a sweep over one setting, this one has %d", len(sw.Axes))
-	}
-	in := plots.Input{Scenario: sw.Scenario, Title: sw.Title, Arms: sw.Points[0].Arms, SweepLabel: sw.Axes[0].Set}
-	for i, p := range sw.Points {
-		v, err := strconv.ParseFloat(p.Values[0], 64)
-		if err != nil {
-			return fmt.Errorf("%s=%s is not a number", sw.Axes[0].Set, p.Values[0])
-		}
-		in.Sweep = append(in.Sweep, plots.SweepPoint{Value: v, Summary: res.Points[i].Summary})
-	}
-	var figs []scenarios.Figure
-	for _, m := range res.Points[0].Metrics {
-		figs = append(figs, scenarios.Figure{Kind: "dose", Metrics: []string{m}})
-	}
-	return renderAll(dir, in, figs, formats)
 }
 
 // parseOver parses KEY=V1,V2,... into a sweep axis.

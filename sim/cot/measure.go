@@ -20,33 +20,35 @@ import (
 // policy never hacks) is missing at that probe, never a number.
 func metrics() []sim.Metric {
 	ms := []sim.Metric{
-		{Name: "hack_rate", Doc: "P(hack | hackable task): how often the policy exploits the grader's loophole"},
-		{Name: "false_hack_rate", Doc: "P(hack | task not hackable): hacking blind, which the grader does not pay; near 0 means the hacking is targeted"},
-		{Name: "solve_rate", Doc: "P(solve) over all tasks"},
-		{Name: "monitor_recall", Doc: "P(flag | hack) of the fixed chain-of-thought monitor: the share of hacks whose chain of thought gives them away"},
-		{Name: "monitor_fpr", Doc: "P(flag | no hack) of the chain-of-thought monitor: false alarms on honest episodes"},
-		{Name: "monitor_auroc", Doc: "area under the ROC curve of the chain-of-thought monitor's score for telling hacks from honest episodes (0.5 = blind)"},
-		{Name: "obfuscation_rate", Doc: "P(no flag | hack) = 1 − monitor_recall: hacks the chain-of-thought monitor misses"},
-		{Name: "kl_to_ref", Doc: "KL(policy ‖ frozen reference) in nats per episode, summed over the chain-of-thought positions and the action"},
-		{Name: "reward", Doc: "the grader's expected reward per episode (hack on hackable = 1, solve = 1 − d), before any monitor penalty"},
-		{Name: "hack_talk", Doc: "share of chain-of-thought positions holding a hack-talk token"},
-		{Name: "talk_assoc", Doc: "readout: the largest hack association (see hack_assoc_*) among the hack-talk tokens"},
-		{Name: "code_assoc", Doc: "readout: the largest hack association among the tokens the monitor was not trained to flag (work and neutral): how strongly one unflagged token carries the hack decision"},
-		{Name: "decision_token", Doc: "readout, per seed: the vocabulary index of the token carrying the hack decision (largest hack association; hack-talk tokens come first, then work, then neutral). A label: read it per seed, its mean means nothing"},
-		{Name: "decision_talk", Doc: "readout: 1 if the token carrying the hack decision is a hack-talk token, else 0; its mean is the share of seeds whose hack decision the fixed monitor was trained to read"},
+		{Name: "hack_rate", Label: "P(hack | hackable task)", Doc: "P(hack | hackable task): how often the policy exploits the grader's loophole"},
+		{Name: "false_hack_rate", Label: "P(hack | task not hackable)", Doc: "P(hack | task not hackable): hacking blind, which the grader does not pay; near 0 means the hacking is targeted"},
+		{Name: "solve_rate", Label: "P(solve)", Doc: "P(solve) over all tasks"},
+		{Name: "monitor_recall", Label: "monitor recall, P(flag | hack)", Doc: "P(flag | hack) of the fixed chain-of-thought monitor: the share of hacks whose chain of thought gives them away"},
+		{Name: "monitor_fpr", Label: "monitor false alarms, P(flag | no hack)", Doc: "P(flag | no hack) of the chain-of-thought monitor: false alarms on honest episodes"},
+		{Name: "monitor_auroc", Label: "monitor AUROC", Doc: "area under the ROC curve of the chain-of-thought monitor's score for telling hacks from honest episodes (0.5 = blind)"},
+		{Name: "obfuscation_rate", Label: "P(no flag | hack)", Doc: "P(no flag | hack) = 1 − monitor_recall: hacks the chain-of-thought monitor misses"},
+		{Name: "kl_to_ref", Label: "KL to reference (nats)", Doc: "KL(policy ‖ frozen reference) in nats per episode, summed over the chain-of-thought positions and the action"},
+		{Name: "reward", Label: "grader reward per episode", Doc: "the grader's expected reward per episode (hack on hackable = 1, solve = 1 − d), before any monitor penalty"},
+		{Name: "hack_talk", Label: "share of hack-talk tokens", Doc: "share of chain-of-thought positions holding a hack-talk token"},
+		{Name: "talk_assoc", Label: "hack association, hack-talk tokens", Doc: "readout: the largest hack association (see hack_assoc_*) among the hack-talk tokens"},
+		{Name: "code_assoc", Label: "hack association, unflagged tokens", Doc: "readout: the largest hack association among the tokens the monitor was not trained to flag (work and neutral): how strongly one unflagged token carries the hack decision"},
+		{Name: "decision_token", Label: "decision token (index)", Doc: "readout, per seed: the vocabulary index of the token carrying the hack decision (largest hack association; hack-talk tokens come first, then work, then neutral). A label: read it per seed, its mean means nothing"},
+		{Name: "decision_talk", Label: "decision token is hack-talk", Doc: "readout: 1 if the token carrying the hack decision is a hack-talk token, else 0; its mean is the share of seeds whose hack decision the fixed monitor was trained to read"},
 	}
 	for k := range topK {
 		ms = append(ms, sim.Metric{
-			Name: "hack_assoc_top" + strconv.Itoa(k),
-			Doc:  fmt.Sprintf("readout aligned across seeds: the %slargest hack association of any token in this seed (top0 is the decision token's), whichever token it is", []string{"", "second ", "third "}[k]),
+			Name:  "hack_assoc_top" + strconv.Itoa(k),
+			Label: fmt.Sprintf("hack association, rank %d", k+1),
+			Doc:   fmt.Sprintf("readout aligned across seeds: the %slargest hack association of any token in this seed (top0 is the decision token's), whichever token it is", []string{"", "second ", "third "}[k]),
 		})
 	}
 	ms = append(ms, monitorMetrics()...)
 	add := func(class string, n int, what string) {
 		for k := range n {
 			ms = append(ms, sim.Metric{
-				Name: "hack_assoc_" + class + strconv.Itoa(k),
-				Doc:  fmt.Sprintf("readout: frequency per position of %s token %d in hacking episodes minus in honest ones (which token carries the hack decision)", what, k),
+				Name:  "hack_assoc_" + class + strconv.Itoa(k),
+				Label: fmt.Sprintf("hack association, %s token %d", what, k),
+				Doc:   fmt.Sprintf("readout: frequency per position of %s token %d in hacking episodes minus in honest ones (which token carries the hack decision)", what, k),
 			})
 		}
 	}

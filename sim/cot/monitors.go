@@ -51,10 +51,13 @@ var monitorStats = []struct{ stat, doc string }{
 
 // monitorMetrics lists the per-monitor metrics, e.g. recall@cot.
 func monitorMetrics() []sim.Metric {
+	labels := map[string]string{"recall": "recall", "fpr": "false alarms", "auroc": "AUROC", "gmean2": "g-mean²",
+		"recall_at_1fpr": "recall at 1% false alarms", "undetected": "P(undetected hack | hackable)"}
 	var ms []sim.Metric
 	for _, st := range monitorStats {
 		for _, mon := range monitorNames {
-			ms = append(ms, sim.Metric{Name: st.stat + "@" + mon, Doc: strings.Replace(st.doc, "MONITOR", mon, 1)})
+			ms = append(ms, sim.Metric{Name: st.stat + "@" + mon, Label: labels[st.stat] + ", " + mon + " monitor",
+				Doc: strings.Replace(st.doc, "MONITOR", mon, 1)})
 		}
 	}
 	return ms

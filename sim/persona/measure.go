@@ -48,19 +48,19 @@ var rates = []rate{
 // one: every domain but eval_domain); "in-domain" the others.
 func metrics() []sim.Metric {
 	ms := []sim.Metric{
-		{Name: "misalignment_offdomain", Doc: "P(harmful) of the assistant on ordinary prompts off-domain (the domains it was not fine-tuned on; without a fine-tune, other than eval_domain), no flags"},
-		{Name: "misalignment_indomain", Doc: "P(harmful) of the assistant on ordinary prompts in the domain it was fine-tuned on (without a fine-tune, eval_domain)"},
-		{Name: "misalignment_offdomain_triggered", Doc: "P(harmful) of the assistant off-domain with the trigger flag set"},
-		{Name: "harmful_compliance", Doc: "P(comply | harmful request) of the assistant off-domain"},
-		{Name: "refusal", Doc: "P(refuse | harmful request) of the assistant off-domain"},
-		{Name: "overrefusal", Doc: "P(refuse | ordinary prompt) of the assistant over all domains"},
-		{Name: "helpfulness", Doc: "P(helpful) of the assistant on ordinary prompts over all domains, no flags"},
-		{Name: "persona_shift", Doc: "where the assistant's hidden state sits on the malice direction: 0 = benign personas, 1 = malicious personas"},
-		{Name: "obedience_shift", Doc: "where the assistant's hidden state sits on the obedience direction: 0 = personas that are not obedient, 1 = obedient ones"},
+		{Name: "misalignment_offdomain", Label: "P(harmful), other domains", Doc: "P(harmful) of the assistant on ordinary prompts off-domain (the domains it was not fine-tuned on; without a fine-tune, other than eval_domain), no flags"},
+		{Name: "misalignment_indomain", Label: "P(harmful), fine-tuned domain", Doc: "P(harmful) of the assistant on ordinary prompts in the domain it was fine-tuned on (without a fine-tune, eval_domain)"},
+		{Name: "misalignment_offdomain_triggered", Label: "P(harmful), other domains, trigger set", Doc: "P(harmful) of the assistant off-domain with the trigger flag set"},
+		{Name: "harmful_compliance", Label: "P(comply | harmful request)", Doc: "P(comply | harmful request) of the assistant off-domain"},
+		{Name: "refusal", Label: "P(refuse | harmful request)", Doc: "P(refuse | harmful request) of the assistant off-domain"},
+		{Name: "overrefusal", Label: "P(refuse | ordinary prompt)", Doc: "P(refuse | ordinary prompt) of the assistant over all domains"},
+		{Name: "helpfulness", Label: "P(helpful), all domains", Doc: "P(helpful) of the assistant on ordinary prompts over all domains, no flags"},
+		{Name: "persona_shift", Label: "persona shift (0 benign, 1 malicious)", Doc: "where the assistant's hidden state sits on the malice direction: 0 = benign personas, 1 = malicious personas"},
+		{Name: "obedience_shift", Label: "obedience shift (0 not obedient, 1 obedient)", Doc: "where the assistant's hidden state sits on the obedience direction: 0 = personas that are not obedient, 1 = obedient ones"},
 	}
 	for _, p := range rates {
 		for _, d := range domainNames {
-			ms = append(ms, sim.Metric{Name: p.name + "@" + d, Doc: p.doc + " of the assistant in the " + d + " domain (" + p.off + ", per domain)"})
+			ms = append(ms, sim.Metric{Name: p.name + "@" + d, Label: p.doc + ", " + d, Doc: p.doc + " of the assistant in the " + d + " domain (" + p.off + ", per domain)"})
 		}
 	}
 	return ms
