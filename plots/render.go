@@ -203,10 +203,10 @@ func finish(f *figure, fig scenarios.Figure, in *Input, l layout) *figure {
 			f.caption += fmt.Sprintf(" n = %s seeds.", seedCount(f.ns))
 		}
 	}
+	f.caption += f.note
 	if len(f.ns) > 0 && slices.Min(f.ns) < FewSeeds {
 		f.caption += fmt.Sprintf(" Fewer than %d seeds: the intervals are rough.", FewSeeds)
 	}
-	f.caption += f.note
 	return f
 }
 

@@ -48,3 +48,7 @@ func abs(x int) int {
 	}
 	return x
 }
+
+// Suggest returns the candidate nearest to name if it is near enough to be
+// a likely typo, or "": what error messages offer as "did you mean".
+func Suggest(name string, candidates []string) string { return suggest(name, candidates) }

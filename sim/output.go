@@ -48,12 +48,42 @@ func NewManifest(sc *scenarios.Scenario, res *Result, started time.Time, command
 	return m
 }
 
-// Version is natmo's version as the Go build recorded it.
+// Version is natmo's version as the Go build recorded it: the module's
+// version (a tag, or a pseudo-version naming the commit, with +dirty for
+// a modified tree) when natmo was built from a git checkout or installed by
+// version; else the commit the build stamped (devel-COMMIT, -dirty if
+// modified); else "(devel)", as under go run or go test, which stamp
+// nothing.
 func Version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-		return bi.Main.Version
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(devel)"
 	}
-	return "(devel)"
+	return versionOf(bi)
+}
+
+func versionOf(bi *debug.BuildInfo) string {
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev string
+	dirty := false
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "(devel)"
+	}
+	v := "devel-" + rev[:min(12, len(rev))]
+	if dirty {
+		v += "-dirty"
+	}
+	return v
 }
 
 // WriteTables writes metrics.csv, summary.csv and, last, manifest.json into

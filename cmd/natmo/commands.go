@@ -56,9 +56,10 @@ func setFlag() cli.Flag {
 
 func runCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "run",
-		Usage:     "run a scenario: train every seed × arm, write tables and figures, print the summary",
-		ArgsUsage: "SCENARIO|FILE",
+		Name:         "run",
+		Usage:        "run a scenario: train every seed × arm, write tables and figures, print the summary",
+		ArgsUsage:    "SCENARIO|FILE",
+		BashComplete: completeScenario,
 		Description: `Runs a built-in scenario (see natmo list) or a scenario file. Every seed trains
 the baseline pipeline once and forks it per arm; metrics are probed during
 training. Results go to a new folder (default results/NAME):
@@ -199,6 +200,9 @@ func listCommand() *cli.Command {
 		Name:  "list",
 		Usage: "list the built-in scenarios, worlds, interventions and metrics",
 		Action: func(c *cli.Context) error {
+			if err := noArgs(c); err != nil {
+				return err
+			}
 			w := c.App.Writer
 			reg := worlds.Default()
 			schema := reg.Schema()
@@ -289,10 +293,11 @@ func groupMetrics(ms []sim.Metric) []sim.Metric {
 
 func showCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "show",
-		Usage:     "explain a scenario: what it does, what to look at, and its resolved settings",
-		ArgsUsage: "SCENARIO|FILE",
-		Flags:     []cli.Flag{setFlag(), seedsFlag()},
+		Name:         "show",
+		Usage:        "explain a scenario: what it does, what to look at, and its resolved settings",
+		ArgsUsage:    "SCENARIO|FILE",
+		BashComplete: completeScenario,
+		Flags:        []cli.Flag{setFlag(), seedsFlag()},
 		Action: func(c *cli.Context) error {
 			sc, err := loadScenario(c)
 			if err != nil {
@@ -309,10 +314,11 @@ func showCommand() *cli.Command {
 
 func validateCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "validate",
-		Usage:     "check a scenario file (and overrides) without running it",
-		ArgsUsage: "FILE",
-		Flags:     []cli.Flag{setFlag(), seedsFlag()},
+		Name:         "validate",
+		Usage:        "check a scenario file (and overrides) without running it",
+		ArgsUsage:    "FILE",
+		BashComplete: completeScenario,
+		Flags:        []cli.Flag{setFlag(), seedsFlag()},
 		Action: func(c *cli.Context) error {
 			sc, err := loadScenario(c)
 			if err != nil {

@@ -21,8 +21,11 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
+	"github.com/natmo/natmo/scenarios"
+	"github.com/natmo/natmo/sim"
 	"github.com/urfave/cli/v2"
 )
 
@@ -102,15 +105,58 @@ Start with:
    natmo list                          the built-in scenarios
    natmo show emergent-misalignment    what it does and what to look at
    natmo run emergent-misalignment     run it (results/emergent-misalignment/)`,
+		Version:                   sim.Version(),
 		Writer:                    stdout,
 		ErrWriter:                 stderr,
-		HideHelpCommand:           true,
 		DisableSliceFlagSeparator: true, // --set a.b=[x,y] and --figure k:m1,m2 keep their commas
-		EnableBashCompletion:      false,
-		OnUsageError: func(c *cli.Context, err error, isSub bool) error {
-			return badInput(fmt.Errorf("%w (see natmo %s --help)", err, c.Command.Name))
-		},
-		Commands:       []*cli.Command{runCommand(), sweepCommand(), mergeCommand(), plotCommand(), reportCommand(), listCommand(), showCommand(), validateCommand()},
-		ExitErrHandler: func(*cli.Context, error) {}, // run decides the exit code
+		EnableBashCompletion:      true, // the hidden --generate-bash-completion of natmo completion's scripts
+		OnUsageError:              usageErr,
+		Action:                    unknownCommand,
+		Commands:                  commands(),
+		ExitErrHandler:            func(*cli.Context, error) {}, // run decides the exit code
 	}
+}
+
+// commands returns natmo's commands, each rejecting bad flags in one line.
+func commands() []*cli.Command {
+	cmds := []*cli.Command{runCommand(), sweepCommand(), mergeCommand(), plotCommand(), reportCommand(),
+		listCommand(), showCommand(), validateCommand(), completionCommand()}
+	for _, c := range cmds {
+		c.OnUsageError = usageErr
+		c.HideHelpCommand = true // natmo help CMD, not natmo CMD help
+	}
+	return cmds
+}
+
+// usageErr turns a command line cli cannot parse (an unknown flag, say)
+// into one line and exit 2, instead of the whole help on stdout.
+func usageErr(c *cli.Context, err error, isSub bool) error {
+	help := "natmo --help"
+	if isSub && c.Command != nil && c.Command.Name != "" {
+		help = "natmo help " + c.Command.Name
+	}
+	return badInput(fmt.Errorf("%w (see %s)", err, help))
+}
+
+// unknownCommand is natmo's action without a command: the help, or an error
+// that suggests the command meant.
+func unknownCommand(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return cli.ShowAppHelp(c)
+	}
+	names := commandNames(c.App)
+	name := c.Args().First()
+	msg := fmt.Sprintf("unknown command %q; the commands are %s (natmo --help)", name, strings.Join(names, ", "))
+	if s := scenarios.Suggest(name, names); s != "" {
+		msg = fmt.Sprintf("unknown command %q; did you mean %q? (natmo --help)", name, s)
+	}
+	return badInput(errors.New(msg))
+}
+
+// noArgs rejects arguments to a command that takes none.
+func noArgs(c *cli.Context) error {
+	if c.NArg() > 0 {
+		return badInput(fmt.Errorf("%s takes no arguments, got %q (see natmo help %s)", c.Command.Name, c.Args().Slice(), c.Command.Name))
+	}
+	return nil
 }

@@ -19,9 +19,10 @@ import (
 
 func sweepCommand() *cli.Command {
 	return &cli.Command{
-		Name:      "sweep",
-		Usage:     "run a scenario over a grid of settings and draw dose-response figures",
-		ArgsUsage: "SCENARIO|FILE",
+		Name:         "sweep",
+		Usage:        "run a scenario over a grid of settings and draw dose-response figures",
+		ArgsUsage:    "SCENARIO|FILE",
+		BashComplete: completeScenario,
 		Description: `Runs the scenario once per point of a grid: every combination of the --over
 values (or the scenario's sweep: block). Each (point, arm, seed) is one run with
 a stable id; its numbers depend only on its settings and seed. Each seed's runs
