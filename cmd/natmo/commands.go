@@ -294,19 +294,37 @@ func groupMetrics(ms []sim.Metric) []sim.Metric {
 func showCommand() *cli.Command {
 	return &cli.Command{
 		Name:         "show",
-		Usage:        "explain a scenario: what it does, what to look at, and its resolved settings",
+		Usage:        "print a scenario as YAML to copy and edit: what it does (about:), its settings and comments",
 		ArgsUsage:    "SCENARIO|FILE",
 		BashComplete: completeScenario,
-		Flags:        []cli.Flag{setFlag(), seedsFlag()},
+		Description: `Writes the scenario to stdout as a valid scenario file: the built-in's own text,
+comments kept (with --set or --seeds, the scenario as resolved, without them),
+headed by a comment that says how to use it. Its about: text says what the
+scenario does and what to look at. A line on stderr names its world and arms.
+
+   natmo show emergent-misalignment > my.yaml   # then edit my.yaml
+   natmo validate my.yaml && natmo run my.yaml`,
+		Flags: []cli.Flag{setFlag(), seedsFlag()},
 		Action: func(c *cli.Context) error {
 			sc, err := loadScenario(c)
 			if err != nil {
 				return err
 			}
+			text := sc.Resolved
+			if len(sc.Overrides) == 0 {
+				if src, err := scenarioSource(sc.File); err == nil {
+					text = src
+				}
+			}
 			w := c.App.Writer
-			fmt.Fprintf(w, "%s — %s\n\n%s\n", sc.Name, sc.Title, strings.TrimSpace(sc.About))
-			fmt.Fprintf(w, "\nArms: %s\n", strings.Join(sc.ArmNames(), ", "))
-			fmt.Fprintf(w, "\nResolved scenario (%s):\n\n%s", sc.File, sc.Resolved)
+			fmt.Fprintf(w, "# %s — %s\n", sc.Name, sc.Title)
+			fmt.Fprintf(w, "#\n# Written by natmo show %s%s. Save it, edit it, check it and run it:\n",
+				c.Args().First(), overrideNote(sc.Overrides))
+			fmt.Fprintf(w, "#   natmo show %s%s > my.yaml && natmo validate my.yaml && natmo run my.yaml\n", c.Args().First(), overrideNote(sc.Overrides))
+			fmt.Fprintf(w, "# about: says what it does and what to look at; natmo list names the worlds,\n# interventions and metrics.\n\n")
+			w.Write(text)
+			fmt.Fprintf(c.App.ErrWriter, "%s: world %s, %d seeds, arms %s (the YAML is on stdout)\n",
+				sc.File, sc.World.Kind, sc.Seeds, strings.Join(sc.ArmNames(), ", "))
 			return nil
 		},
 	}
@@ -329,4 +347,25 @@ func validateCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// scenarioSource returns the text of the file or built-in a scenario came
+// from (Scenario.File: a path or builtin:NAME).
+func scenarioSource(file string) ([]byte, error) {
+	if name, ok := strings.CutPrefix(file, "builtin:"); ok {
+		if b, ok := scenarios.Builtin(name); ok {
+			return b, nil
+		}
+		return nil, fmt.Errorf("no built-in %s", name)
+	}
+	return os.ReadFile(file)
+}
+
+// overrideNote is " --set A --set B" for overrides.
+func overrideNote(sets []string) string {
+	var b strings.Builder
+	for _, s := range sets {
+		b.WriteString(" --set " + s)
+	}
+	return b.String()
 }
