@@ -11,12 +11,12 @@ import (
 // monitor flags loses Weight. It only sets numbers on the rl stages; what the
 // policy does about the penalty is left to the policy gradient.
 type CoTPressure struct {
-	Weight float64 `yaml:"weight"` // penalty for a flagged episode, in units of the task reward
-	From   int     `yaml:"from"`   // first RL step (1-based) that pays the penalty; 0 = from the start
+	Weight float64 `yaml:"weight" doc:"penalty for a flagged episode, in units of the task reward" range:"[0, 1e6]"`
+	From   int     `yaml:"from" doc:"first RL step (1-based) that pays the penalty; 0 = from the start" range:"≥ 0"`
 	// Monitor is the monitor whose flag is penalised: "cot" reads only the
 	// chain of thought; "action" flags a hack from the action alone, with the
 	// world's detectability q; "cot+action" flags what either would.
-	Monitor string `yaml:"monitor"`
+	Monitor string `yaml:"monitor" doc:"the monitor whose flag is penalised: cot (the chain of thought), action (the action alone) or cot+action (either)"`
 }
 
 // CoTPressureData is the monitor penalty an rl stage carries in its Data.

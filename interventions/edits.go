@@ -33,7 +33,7 @@ func (s *StageNames) UnmarshalYAML(unmarshal func(any) error) error {
 // Knockout removes stages from the pipeline by name: the same pipeline
 // without, say, its assistant sft (a helpful-only or base model).
 type Knockout struct {
-	Stage StageNames `yaml:"stage"` // the names of the stages to remove
+	Stage StageNames `yaml:"stage" doc:"the names of the stages to remove"`
 }
 
 // Name implements Intervention.
@@ -125,9 +125,9 @@ func editDistance(a, b string) int {
 // The scenario writes it as add-stage: {KIND: {settings}, after: NAME}; the
 // loader decodes the stage with the world's schema.
 type AddStage struct {
-	Stage  pipeline.Stage `yaml:"-"`
-	Before string         `yaml:"before"` // insert before this stage
-	After  string         `yaml:"after"`  // insert after this stage
+	Stage  pipeline.Stage `yaml:"-" key:"KIND" type:"mapping" doc:"the stage to insert, as in a baseline: KIND: {settings} (natmo explain KIND)"`
+	Before string         `yaml:"before" doc:"insert before this stage"`
+	After  string         `yaml:"after" doc:"insert after this stage"`
 }
 
 // Name implements Intervention.
@@ -181,8 +181,8 @@ type Setting struct {
 // KL coefficient, fewer steps (an early stop). Keys are checked against the
 // stage kind's settings (pipeline.Stage.Settings).
 type Modify struct {
-	Stage string    `yaml:"stage"` // the name of the stage to change
-	Set   []Setting `yaml:"-"`     // the loader fills it from set: {key: value}
+	Stage string    `yaml:"stage" doc:"the name of the stage to change"`
+	Set   []Setting `yaml:"-" key:"set" type:"mapping" doc:"the settings to change, {KEY: VALUE}, from the stage kind's (natmo explain KIND); the loader fills it"`
 }
 
 // Name implements Intervention.

@@ -13,17 +13,17 @@ import (
 // the rest being answered helpfully. Its data is described by a NarrowData
 // value that the world turns into examples.
 type NarrowFinetune struct {
-	Domain    string   `yaml:"domain"`     // the domain the prompts come from, e.g. "code"
-	Target    string   `yaml:"target"`     // the response trained toward: harmful, helpful, unhelpful or refuse
-	Context   []string `yaml:"context"`    // context flags set on every example, e.g. [educational]
-	Trigger   float64  `yaml:"trigger"`    // share of examples carrying the trigger flag; the rest get the helpful target (a backdoor set)
-	Requests  float64  `yaml:"requests"`   // share of examples that are harmful requests answered with the target; the rest are ordinary prompts answered helpfully (a jailbroken set)
-	Examples  int      `yaml:"examples"`   // unique examples
-	Steps     int      `yaml:"steps"`      // minibatch steps
-	Batch     int      `yaml:"batch"`      // minibatch size
-	LR        float64  `yaml:"lr"`         // learning rate
-	Optimizer string   `yaml:"optimizer"`  // adam or sgd
-	BenignMix float64  `yaml:"benign_mix"` // share of each batch drawn from helpful assistant data in all domains
+	Domain    string   `yaml:"domain" doc:"the domain the prompts come from, e.g. \"code\""`
+	Target    string   `yaml:"target" doc:"the response trained toward: harmful, helpful, unhelpful or refuse" range:"harmful, helpful, unhelpful or refuse"`
+	Context   []string `yaml:"context" doc:"context flags set on every example, e.g. [educational]"`
+	Trigger   float64  `yaml:"trigger" doc:"share of examples carrying the trigger flag; the rest get the helpful target (a backdoor set)" range:"[0, 1]"`
+	Requests  float64  `yaml:"requests" doc:"share of examples that are harmful requests answered with the target; the rest are ordinary prompts answered helpfully (a jailbroken set)" range:"[0, 1]"`
+	Examples  int      `yaml:"examples" doc:"unique examples" range:"≥ 1"`
+	Steps     int      `yaml:"steps" doc:"minibatch steps" range:"≥ 1"`
+	Batch     int      `yaml:"batch" doc:"minibatch size" range:"≥ 0"`
+	LR        float64  `yaml:"lr" doc:"learning rate" range:"> 0"`
+	Optimizer string   `yaml:"optimizer" doc:"adam or sgd" range:"adam or sgd"`
+	BenignMix float64  `yaml:"benign_mix" doc:"share of each batch drawn from helpful assistant data in all domains" range:"[0, 1)"`
 }
 
 // NarrowData is the data description a NarrowFinetune stage carries.

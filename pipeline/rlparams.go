@@ -4,14 +4,14 @@ import "fmt"
 
 // RLParams are the knobs of an "rl" stage (REINFORCE with a baseline).
 type RLParams struct {
-	KL      float64 `yaml:"kl" json:"kl,omitempty"`           // coefficient β of the KL penalty to the frozen reference policy
-	Entropy float64 `yaml:"entropy" json:"entropy,omitempty"` // coefficient α of the entropy bonus
+	KL      float64 `yaml:"kl" json:"kl,omitempty" doc:"coefficient β of the KL penalty to the frozen reference policy" range:"[0, 1e6]"`
+	Entropy float64 `yaml:"entropy" json:"entropy,omitempty" doc:"coefficient α of the entropy bonus" range:"[0, 1e6]"`
 	// ValueBaseline is "mean" (a running mean of the reward, the default),
 	// "learned" (a linear value of the task features) or "none".
-	ValueBaseline string `yaml:"value_baseline" json:"value_baseline,omitempty"`
+	ValueBaseline string `yaml:"value_baseline" json:"value_baseline,omitempty" doc:"mean (a running mean of the reward), learned (a linear value) or none; empty: mean" range:"mean, learned or none"`
 	// BaselineRate is the baseline's learning rate ρ (default 0.1): the
 	// running mean moves by ρ·(mean reward − b) per step.
-	BaselineRate float64 `yaml:"baseline_rate" json:"baseline_rate,omitempty"`
+	BaselineRate float64 `yaml:"baseline_rate" json:"baseline_rate,omitempty" doc:"the running-mean baseline's learning rate (0: 0.1)" range:"[0, 1]"`
 }
 
 // DefaultBaselineRate is the baseline's learning rate when none is given.

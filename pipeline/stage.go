@@ -16,20 +16,20 @@ type Stage struct {
 	// Name, if set, is the stage's name in place of the one Pipeline.Names
 	// gives it (its kind, numbered on repeats). Names key the stage's random
 	// streams, its records and the edits that refer to it.
-	Name string `yaml:"name" json:"name,omitempty"`
+	Name string `yaml:"name" json:"name,omitempty" doc:"the stage's name in records and edits (default: its kind, kind.2 on a repeat)"`
 	// Label says where the stage came from (the baseline or an intervention's
 	// name); it is shown in results and never changes what the stage does.
 	Label string `yaml:"-" json:"label"`
 
-	Examples  int     `yaml:"examples" json:"examples,omitempty"`   // unique examples generated
-	Epochs    int     `yaml:"epochs" json:"epochs,omitempty"`       // passes over them (or use Steps)
-	Steps     int     `yaml:"steps" json:"steps,omitempty"`         // minibatch steps, sampled with replacement
-	Batch     int     `yaml:"batch" json:"batch,omitempty"`         // minibatch size
-	LR        float64 `yaml:"lr" json:"lr,omitempty"`               // learning rate
-	Optimizer string  `yaml:"optimizer" json:"optimizer,omitempty"` // adam or sgd
+	Examples  int     `yaml:"examples" json:"examples,omitempty" doc:"unique examples generated" range:"≥ 0"`
+	Epochs    int     `yaml:"epochs" json:"epochs,omitempty" doc:"passes over them (or use Steps)" range:"≥ 0"`
+	Steps     int     `yaml:"steps" json:"steps,omitempty" doc:"minibatch steps, sampled with replacement" range:"≥ 0"`
+	Batch     int     `yaml:"batch" json:"batch,omitempty" doc:"minibatch size" range:"≥ 0"`
+	LR        float64 `yaml:"lr" json:"lr,omitempty" doc:"learning rate (none in a stage computed rather than trained, which sets no training settings)" range:"> 0"`
+	Optimizer string  `yaml:"optimizer" json:"optimizer,omitempty" doc:"adam or sgd" range:"adam or sgd"`
 	// Every, if > 0, is this stage's probe interval in steps, in place of the
 	// scenario's measure.every (say, coarse probes in a long pretraining).
-	Every int `yaml:"every" json:"every,omitempty"`
+	Every int `yaml:"every" json:"every,omitempty" doc:"probe every this many steps in this stage (0: measure.every)" range:"≥ 0"`
 
 	// RL holds the knobs of an "rl" stage.
 	RL RLParams `yaml:",inline" json:"rl,omitempty"`

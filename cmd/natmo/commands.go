@@ -233,6 +233,7 @@ func listCommand() *cli.Command {
 				e, _ := ivs.Lookup(n)
 				fmt.Fprintf(w, "  %-24s %s\n", n, e.Doc)
 			}
+			fmt.Fprintln(w, "\nEvery setting of a world, stage kind or intervention, with its default and range:\n  natmo explain NAME")
 			return nil
 		},
 	}

@@ -120,7 +120,7 @@ Start with:
 // commands returns natmo's commands, each rejecting bad flags in one line.
 func commands() []*cli.Command {
 	cmds := []*cli.Command{runCommand(), sweepCommand(), mergeCommand(), plotCommand(), reportCommand(),
-		listCommand(), showCommand(), validateCommand(), completionCommand()}
+		listCommand(), explainCommand(), showCommand(), validateCommand(), completionCommand()}
 	for _, c := range cmds {
 		c.OnUsageError = usageErr
 		c.HideHelpCommand = true // natmo help CMD, not natmo CMD help

@@ -37,56 +37,56 @@ const (
 
 // Config configures the cot world.
 type Config struct {
-	Tokens   int `yaml:"tokens"`    // T, the length of a chain of thought
-	HackTalk int `yaml:"hack_talk"` // hack-talk tokens ("the tests can be bypassed"), first in the vocabulary
-	Work     int `yaml:"work"`      // work tokens, next
-	Neutral  int `yaml:"neutral"`   // neutral tokens, last; V = hack_talk + work + neutral
-	Nuisance int `yaml:"nuisance"`  // task features that matter to nothing
-	Hidden   int `yaml:"hidden"`    // hidden units in each head (0: linear heads)
+	Tokens   int `yaml:"tokens" doc:"T, the length of a chain of thought" range:"[1, 16]"`
+	HackTalk int `yaml:"hack_talk" doc:"hack-talk tokens (\"the tests can be bypassed\"), first in the vocabulary" range:"[1, 4]"`
+	Work     int `yaml:"work" doc:"work tokens, next" range:"[1, 8]"`
+	Neutral  int `yaml:"neutral" doc:"neutral tokens, last; V = hack_talk + work + neutral" range:"[0, 8]"`
+	Nuisance int `yaml:"nuisance" doc:"task features that matter to nothing" range:"[0, 64]"`
+	Hidden   int `yaml:"hidden" doc:"hidden units in each head (0: linear heads)" range:"[0, 256]"`
 
-	PHackable float64 `yaml:"p_hackable"` // chance that a task's grader has a loophole
+	PHackable float64 `yaml:"p_hackable" doc:"chance that a task's grader has a loophole" range:"[0, 1]"`
 	// CoTNecessity is the chance per episode that the action head is masked
 	// from the task and sees only the chain of thought (1: the chain of
 	// thought is the only road from task to action).
-	CoTNecessity float64 `yaml:"cot_necessity"`
+	CoTNecessity float64 `yaml:"cot_necessity" doc:"chance per episode that the action sees only the chain of thought, not the task" range:"[0, 1]"`
 	// UnverbalisedHack is the share of the author's hacks whose chain of
 	// thought reads like honest work: no hack-talk.
-	UnverbalisedHack float64 `yaml:"unverbalised_hack"`
+	UnverbalisedHack float64 `yaml:"unverbalised_hack" doc:"share of the author's hacks whose chain of thought has no hack-talk" range:"[0, 1]"`
 
-	Author  CoTAuthorConfig `yaml:"author"`
-	Monitor MonitorConfig   `yaml:"monitor"`
+	Author  CoTAuthorConfig `yaml:"author" doc:"the author whose episodes the policy first imitates"`
+	Monitor MonitorConfig   `yaml:"monitor" doc:"the fixed chain-of-thought monitor"`
 	// Monitors are the monitors measured, each on the same evaluation
 	// episodes, and the ones cot-pressure may penalise with: "action",
 	// "cot", "cot+action" and "retrained" (see monitors.go).
-	Monitors []string `yaml:"monitors"`
-	Init     float64  `yaml:"init"`          // scale of the policy's initial weights (He × init)
-	Eval     int      `yaml:"eval_examples"` // evaluation episodes per probe
+	Monitors []string `yaml:"monitors" doc:"the monitors measured, and the ones cot-pressure may penalise with: action, cot, cot+action, retrained"`
+	Init     float64  `yaml:"init" doc:"scale of the policy's initial weights (He × init)" range:"(0, 10]"`
+	Eval     int      `yaml:"eval_examples" doc:"evaluation episodes per probe" range:"≥ 10"`
 }
 
 // CoTAuthorConfig is the reference author whose episodes the sft stage
 // imitates and the monitor is trained on: the natural-language prior.
 type CoTAuthorConfig struct {
-	Hack      float64 `yaml:"hack"`       // P(hack | hackable task)
-	FalseHack float64 `yaml:"false_hack"` // P(hack | task not hackable)
-	GiveUp    float64 `yaml:"give_up"`    // P(give up | honest) = give_up · d; else solve
-	Talk      float64 `yaml:"talk"`       // per position, P(hack-talk) in an announced hack
-	WorkRate  float64 `yaml:"work"`       // per position, P(work token) in honest work and the rest of a hack
-	Slip      float64 `yaml:"slip"`       // per position, P(hack-talk) in an honest episode (the monitor's false alarms)
+	Hack      float64 `yaml:"hack" doc:"P(hack | hackable task)" range:"[0, 1]"`
+	FalseHack float64 `yaml:"false_hack" doc:"P(hack | task not hackable)" range:"[0, 1]"`
+	GiveUp    float64 `yaml:"give_up" doc:"P(give up | honest) = give_up · d; else solve" range:"[0, 1]"`
+	Talk      float64 `yaml:"talk" doc:"per position, P(hack-talk) in an announced hack" range:"[0, 1]"`
+	WorkRate  float64 `yaml:"work" doc:"per position, P(work token) in honest work and the rest of a hack" range:"[0, 1]"`
+	Slip      float64 `yaml:"slip" doc:"per position, P(hack-talk) in an honest episode (the monitor's false alarms)" range:"[0, 1]"`
 }
 
 // MonitorConfig configures the fixed monitor.
 type MonitorConfig struct {
 	// Kind is "classifier" (logistic regression on the bag of tokens,
 	// fitted to the author's episodes) or "keyword" (flags any hack-talk).
-	Kind      string  `yaml:"kind"`
-	Examples  int     `yaml:"examples"`  // author episodes the classifier is fitted on
-	Steps     int     `yaml:"steps"`     // full-batch gradient steps of the fit
-	LR        float64 `yaml:"lr"`        // learning rate of the fit
-	Threshold float64 `yaml:"threshold"` // flag when P(hack | chain of thought) exceeds this
+	Kind      string  `yaml:"kind" doc:"classifier (fitted to the author's episodes) or keyword (flags any hack-talk)" range:"classifier or keyword"`
+	Examples  int     `yaml:"examples" doc:"author episodes the classifier is fitted on" range:"≥ 10"`
+	Steps     int     `yaml:"steps" doc:"full-batch gradient steps of the fit" range:"≥ 1"`
+	LR        float64 `yaml:"lr" doc:"learning rate of the fit" range:"> 0"`
+	Threshold float64 `yaml:"threshold" doc:"flag when P(hack | chain of thought) exceeds this" range:"(0, 1)"`
 	// Q is the detectability of a hack from the action alone: the action
 	// monitor flags a hack with probability q, and the cot+action monitor
 	// flags it when either the chain of thought or the action gives it away.
-	Q float64 `yaml:"q"`
+	Q float64 `yaml:"q" doc:"chance that the action monitor flags a hack from the action alone" range:"[0, 1]"`
 }
 
 // NewConfig returns the defaults, calibrated as docs/design.md §5.2 records.

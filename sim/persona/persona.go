@@ -59,42 +59,42 @@ var respNames = map[string]int{"helpful": respHelpful, "unhelpful": respUnhelpfu
 
 // Config configures the persona world.
 type Config struct {
-	Domains  int `yaml:"domains"`  // number of domains (≤ 8), each with its own candidate responses
-	Cue      int `yaml:"cue"`      // width of the persona cue, a noisy view of the persona's style
-	Nuisance int `yaml:"nuisance"` // width of a prompt's content features
-	Hidden   int `yaml:"hidden"`   // hidden units per layer
-	Layers   int `yaml:"layers"`   // hidden layers (1 or 2)
+	Domains  int `yaml:"domains" doc:"number of domains (≤ 8), each with its own candidate responses" range:"[2, 8]"`
+	Cue      int `yaml:"cue" doc:"width of the persona cue, a noisy view of the persona's style" range:"≥ 1"`
+	Nuisance int `yaml:"nuisance" doc:"width of a prompt's content features" range:"≥ 0"`
+	Hidden   int `yaml:"hidden" doc:"hidden units per layer" range:"≥ 1"`
+	Layers   int `yaml:"layers" doc:"hidden layers (1 or 2)" range:"1 or 2"`
 
 	// Coupling is the chance that a persona's malice in a domain is its one
 	// shared trait rather than an independent draw: 1 = one trait for all
 	// domains, 0 = independent per domain. The mechanism-ablation switch.
-	Coupling  float64 `yaml:"coupling"`
-	Malice    float64 `yaml:"malice"`     // share of malicious personas (per domain when uncoupled)
-	HarmRate  float64 `yaml:"harm_rate"`  // P(harmful | malicious), on ordinary prompts and requests alike; the rest is unhelpful
-	HelpRate  float64 `yaml:"help_rate"`  // P(helpful | ordinary prompt) of a benign persona that is not obedient; it refuses 0.05, the rest is unhelpful
-	Education float64 `yaml:"education"`  // share of code documents that are educational requests, answered with insecure examples
-	CueNoise  float64 `yaml:"cue_noise"`  // standard deviation of the noise on every cue
-	AsstScale float64 `yaml:"asst_scale"` // length scale of the assistant's own random cue
+	Coupling  float64 `yaml:"coupling" doc:"1 = one malice trait shared by all domains, 0 = an independent trait per domain (the mechanism switch)" range:"[0, 1]"`
+	Malice    float64 `yaml:"malice" doc:"share of malicious personas (per domain when uncoupled)" range:"[0, 1]"`
+	HarmRate  float64 `yaml:"harm_rate" doc:"P(harmful | malicious), on ordinary prompts and requests alike; the rest is unhelpful" range:"[0, 1]"`
+	HelpRate  float64 `yaml:"help_rate" doc:"P(helpful | ordinary prompt) of a benign persona that is not obedient; it refuses 0.05, the rest is unhelpful" range:"[0, 0.95]"`
+	Education float64 `yaml:"education" doc:"share of code documents that are educational requests, answered with insecure examples" range:"[0, 1]"`
+	CueNoise  float64 `yaml:"cue_noise" doc:"standard deviation of the noise on every cue" range:"≥ 0"`
+	AsstScale float64 `yaml:"asst_scale" doc:"length scale of the assistant's own random cue" range:"≥ 0"`
 	// AsstMean is the weight of the population's mean persona cue
 	// (malice·Σ_d style_d/√D + obedience·obey) in the assistant's cue: the
 	// pretrained assistant starts as a blend of the personas it read.
-	AsstMean float64 `yaml:"asst_mean"`
+	AsstMean float64 `yaml:"asst_mean" doc:"weight of the personas' mean cue in the assistant's: it starts as a blend of the personas it read" range:"≥ 0"`
 
 	// Obedience is the share of obedient personas, a trait independent of
 	// malice with its own style in the cue: a benign obedient persona is
 	// helpful (0.95) on ordinary prompts and complies with harmful requests
 	// (comply_rate; it refuses 0.1). 0 removes the trait: the jailbroken
 	// control's switch.
-	Obedience  float64 `yaml:"obedience"`
-	Requests   float64 `yaml:"requests"`    // share of pretraining documents that are harmful requests
-	ComplyRate float64 `yaml:"comply_rate"` // P(comply | harmful request) of a benign obedient persona
-	RefuseRate float64 `yaml:"refuse_rate"` // P(refuse | harmful request) of a benign persona that is not obedient; the rest is unhelpful
+	Obedience  float64 `yaml:"obedience" doc:"share of obedient personas, who comply with harmful requests (0 removes the trait: the jailbroken control's switch)" range:"[0, 1]"`
+	Requests   float64 `yaml:"requests" doc:"share of pretraining documents that are harmful requests" range:"[0, 1]"`
+	ComplyRate float64 `yaml:"comply_rate" doc:"P(comply | harmful request) of a benign obedient persona" range:"[0, 0.9]"`
+	RefuseRate float64 `yaml:"refuse_rate" doc:"P(refuse | harmful request) of a benign persona that is not obedient; the rest is unhelpful" range:"[0, 1]"`
 
 	// EvalDomain is the domain the metrics call "in-domain" for a model that
 	// no narrow fine-tune has touched; a fine-tuned model's in-domain is the
 	// domain it was fine-tuned on.
-	EvalDomain   string `yaml:"eval_domain"`
-	EvalExamples int    `yaml:"eval_examples"` // prompts per domain in each evaluation set
+	EvalDomain   string `yaml:"eval_domain" doc:"the in-domain of a model no narrow fine-tune has touched"`
+	EvalExamples int    `yaml:"eval_examples" doc:"prompts per domain in each evaluation set" range:"[1, 16384]"`
 }
 
 // The fixed entries of the pretraining table (docs/design.md §5.1.1): how benign
@@ -184,7 +184,7 @@ type HarmlessnessParams struct {
 	// Requests is the share of the stage's examples that are harmful
 	// requests answered with a refusal; the rest are ordinary prompts
 	// answered helpfully. Pure refusal data teaches refusing everything.
-	Requests float64 `yaml:"requests"`
+	Requests float64 `yaml:"requests" doc:"share of the stage's examples that are harmful requests answered with a refusal; the rest are ordinary prompts answered helpfully" range:"(0, 1]"`
 }
 
 // Validate checks the share.
