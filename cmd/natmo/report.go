@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/natmo/natmo/report"
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim"
 	"golang.org/x/term"
@@ -30,9 +31,9 @@ func printSummary(w io.Writer, sc *scenarios.Scenario, res *sim.Result) {
 			}
 			delta := "—"
 			if s.Arm != scenarios.BaselineArm {
-				delta = fmt.Sprintf("%+.3f [%+.3f, %+.3f]", s.Delta, s.DLow, s.DHigh)
+				delta = fmt.Sprintf("%s [%s, %s]", report.Signed(s.Delta), report.Signed(s.DLow), report.Signed(s.DHigh))
 			}
-			fmt.Fprintf(tw, "  %s\t%d\t%.3f [%.3f, %.3f]\t%s\t\n", s.Arm, s.N, s.Mean, s.Low, s.High, delta)
+			fmt.Fprintf(tw, "  %s\t%d\t%s [%s, %s]\t%s\t\n", s.Arm, s.N, report.Fixed(s.Mean), report.Fixed(s.Low), report.Fixed(s.High), delta)
 		}
 	}
 	tw.Flush()

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"html"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/natmo/natmo/scenarios"
+	"github.com/natmo/natmo/sim/worlds"
 )
 
 // small shrinks a built-in for a quick run: the same overrides are given to
@@ -49,6 +52,7 @@ func TestShowIsTheScenario(t *testing.T) {
 					t.Fatalf("run %s: exit %d: %s", run[0], code, errs)
 				}
 			}
+			checkLabels(t, a)
 			x, err1 := os.ReadFile(filepath.Join(a, "summary.csv"))
 			y, err2 := os.ReadFile(filepath.Join(b, "summary.csv"))
 			if err1 != nil || err2 != nil || !bytes.Equal(x, y) || len(x) == 0 {
@@ -62,5 +66,43 @@ func TestShowIsTheScenario(t *testing.T) {
 	os.WriteFile(file, []byte(out), 0o644)
 	if c, _, errs := natmo(t, "validate", file); code != 0 || c != 0 || !strings.Contains(out, "coupling: 0") {
 		t.Errorf("show --set: exit %d, validate exit %d: %s", code, c, errs)
+	}
+}
+
+// svgText matches the text of an SVG text element.
+var svgText = regexp.MustCompile(`<text[^>]*>([^<]*)</text>`)
+
+// checkLabels checks that no text in the figures of a results folder (axis
+// labels, ticks, legends, captions) is a bare metric id: figures name
+// metrics for people.
+func checkLabels(t *testing.T, dir string) {
+	t.Helper()
+	ids := map[string]bool{}
+	reg := worlds.Default()
+	for _, n := range reg.Names() {
+		k, _ := reg.Lookup(n)
+		for _, m := range k.Metrics {
+			ids[m.Name] = true
+		}
+	}
+	svgs, _ := filepath.Glob(filepath.Join(dir, "figures", "*.svg"))
+	if len(svgs) == 0 {
+		t.Fatalf("no figures in %s", dir)
+	}
+	texts := 0
+	for _, f := range svgs {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range svgText.FindAllStringSubmatch(string(b), -1) {
+			texts++
+			if s := strings.TrimSpace(html.UnescapeString(m[1])); ids[s] {
+				t.Errorf("%s: a text of the figure is the raw metric id %q", filepath.Base(f), s)
+			}
+		}
+	}
+	if texts < 10*len(svgs) {
+		t.Errorf("%d texts in %d figures: the check read nothing", texts, len(svgs))
 	}
 }
