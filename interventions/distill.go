@@ -16,22 +16,22 @@ import (
 // pipeline is trained again from another initialisation. The arms form a
 // DAG: a teacher trains before its students, once per seed.
 type Distill struct {
-	Teacher string `yaml:"teacher"` // the arm whose final model teaches
-	Student string `yaml:"student"` // shared or fresh
+	Teacher string `yaml:"teacher" doc:"the arm whose final model teaches"`
+	Student string `yaml:"student" doc:"shared (this arm's own model so far) or fresh (the same pipeline from another initialisation)" range:"shared or fresh"`
 	// Source is where the prompts come from: "prompts" (the world's
 	// ordinary prompts in Domains) or "noise" (random inputs, read through
 	// the policy's auxiliary outputs, if the world has them).
-	Source  string   `yaml:"source"`
-	Domains []string `yaml:"domains"` // the domains prompts are drawn from (all when empty)
+	Source  string   `yaml:"source" doc:"where the prompts come from: prompts (the world's, in domains) or noise (random inputs)" range:"prompts or noise"`
+	Domains []string `yaml:"domains" doc:"the domains prompts are drawn from (all when empty)"`
 	// Filter drops a teacher answer before distilling: "harmful" removes the
 	// harmful candidates' probability and renormalises over what remains.
-	Filter    string  `yaml:"filter"`
-	Targets   string  `yaml:"targets"` // soft (the teacher's distribution) or sampled (one answer drawn from it)
-	Examples  int     `yaml:"examples"`
-	Steps     int     `yaml:"steps"`
-	Batch     int     `yaml:"batch"`
-	LR        float64 `yaml:"lr"`
-	Optimizer string  `yaml:"optimizer"`
+	Filter    string  `yaml:"filter" doc:"drop teacher answers before distilling: harmful, or empty for none"`
+	Targets   string  `yaml:"targets" doc:"soft (the teacher's distribution) or sampled (one answer drawn from it)" range:"soft or sampled"`
+	Examples  int     `yaml:"examples" doc:"unique prompts" range:"≥ 1"`
+	Steps     int     `yaml:"steps" doc:"minibatch steps" range:"≥ 1"`
+	Batch     int     `yaml:"batch" doc:"minibatch size"`
+	LR        float64 `yaml:"lr" doc:"learning rate" range:"> 0"`
+	Optimizer string  `yaml:"optimizer" doc:"adam or sgd" range:"adam or sgd"`
 }
 
 // DistillData is the data description a distill stage carries.
