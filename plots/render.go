@@ -200,7 +200,7 @@ func finish(f *figure, fig scenarios.Figure, in *Input, l layout) *figure {
 			f.caption += "."
 		}
 		if len(f.ns) > 0 {
-			f.caption += fmt.Sprintf(" n = %s seeds.", seedCount(f.ns))
+			f.caption += fmt.Sprintf(" %s seeds per arm.", seedCount(f.ns))
 		}
 	}
 	f.caption += f.note

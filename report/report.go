@@ -80,8 +80,9 @@ type page struct {
 	FigureNote         string // why a sweep has no figures
 	Seeds              []seedTable
 	Points             []pointTable
-	Scenario           string // the resolved scenario (YAML)
-	Manifest           string // manifest.json or sweep.json
+	Scenario           string   // the resolved scenario (YAML)
+	Defaults           []string // the settings it leaves out, PATH: VALUE
+	Manifest           string   // manifest.json or sweep.json
 	ManifestName       string
 	Style              template.CSS
 	Script             template.JS
@@ -166,6 +167,7 @@ func runPage(dir string, reg *sim.Registry) (*page, error) {
 	}
 	p.Seeds = seedTables(res.Records, res.Metrics, res.Arms, labels)
 	p.Scenario = m.Resolved
+	p.Defaults = m.Defaults
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		return nil, err

@@ -31,6 +31,9 @@ type Manifest struct {
 	Started   time.Time `json:"started"`
 	Finished  time.Time `json:"finished"`
 	Resolved  string    `json:"resolved_scenario"`
+	// Defaults are the settings the resolved scenario leaves out, with the
+	// values that ran ("world.cue: 24"): with Resolved, the whole record.
+	Defaults []string `json:"defaults,omitempty"`
 }
 
 // NewManifest describes a run of sc that produced res.
@@ -40,7 +43,7 @@ func NewManifest(sc *scenarios.Scenario, res *Result, started time.Time, command
 		Seeds: sc.Seeds, Arms: res.Arms, Metrics: res.Metrics, Complete: true,
 		Natmo: Version(), Go: runtime.Version(), Command: command,
 		Started: started.UTC().Round(time.Millisecond), Finished: time.Now().UTC().Round(time.Millisecond),
-		Resolved: string(sc.Resolved),
+		Resolved: string(sc.Resolved), Defaults: sc.Defaults(),
 	}
 	for _, f := range res.Failed {
 		m.Failed = append(m.Failed, f.Error())

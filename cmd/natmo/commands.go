@@ -324,6 +324,13 @@ scenario does and what to look at. A line on stderr names its world and arms.
 			fmt.Fprintf(w, "#   natmo show %s%s > my.yaml && natmo validate my.yaml && natmo run my.yaml\n", c.Args().First(), overrideNote(sc.Overrides))
 			fmt.Fprintf(w, "# about: says what it does and what to look at; natmo list names the worlds,\n# interventions and metrics.\n\n")
 			w.Write(text)
+			if ds := sc.Defaults(); len(ds) > 0 {
+				fmt.Fprintf(w, "\n# Defaults: the settings this file leaves out, with the values natmo uses. Set one\n")
+				fmt.Fprintf(w, "# with --set PATH=VALUE or write it in; natmo explain NAME says what each does.\n")
+				for _, d := range ds {
+					fmt.Fprintf(w, "#   %s\n", d)
+				}
+			}
 			fmt.Fprintf(c.App.ErrWriter, "%s: world %s, %d seeds, arms %s (the YAML is on stdout)\n",
 				sc.File, sc.World.Kind, sc.Seeds, strings.Join(sc.ArmNames(), ", "))
 			return nil
