@@ -11,40 +11,40 @@ import (
 // like, the gold reward, the reference policy, the RL policy's size and the
 // evaluation pool.
 type Config struct {
-	Topic    int `yaml:"topic"`     // m, the topic dimensions of a prompt (x = [v, z], z ∈ Rᵐ)
-	Quality  int `yaml:"quality"`   // quality features q (gold rewards them, with diminishing returns)
-	LookGood int `yaml:"look_good"` // look-good features l, lⱼ = ρ qⱼ + noise (gold ignores them); ≤ quality
-	Noise    int `yaml:"noise"`     // features that matter to nothing
+	Topic    int `yaml:"topic" doc:"m, the topic dimensions of a prompt (x = [v, z], z ∈ Rᵐ)" range:"[1, 64]"`
+	Quality  int `yaml:"quality" doc:"quality features q (gold rewards them, with diminishing returns)" range:"[1, 16], ≥ look_good"`
+	LookGood int `yaml:"look_good" doc:"look-good features l, lⱼ = ρ qⱼ + noise (gold ignores them); ≤ quality" range:"[0, quality]"`
+	Noise    int `yaml:"noise" doc:"features that matter to nothing" range:"[0, 64]"`
 
 	// Tails is the Student-t degrees of freedom ν of the features (> 2;
 	// 0: Gaussian features, the thin-tailed switch).
-	Tails float64 `yaml:"tails"`
+	Tails float64 `yaml:"tails" doc:"Student-t degrees of freedom of the features (0: Gaussian, the thin-tailed switch)" range:"0 or (2, 1e6]"`
 	// Loading is ρ, how strongly look-good features go with quality.
-	Loading float64 `yaml:"loading"`
+	Loading float64 `yaml:"loading" doc:"ρ, how strongly look-good features go with quality" range:"[0, 1]"`
 
-	Gold GoldConfig `yaml:"gold"`
+	Gold GoldConfig `yaml:"gold" doc:"the gold reward"`
 
 	// RefScale is the standard deviation of θ₀, the reference policy's
 	// weights on the features.
-	RefScale float64 `yaml:"ref_scale"`
+	RefScale float64 `yaml:"ref_scale" doc:"standard deviation of the reference policy's weights on the features" range:"[0, 10]"`
 	// LabelPool is the number of candidates per prompt from which a
 	// labeller's pair is drawn by π₀.
-	LabelPool int `yaml:"label_pool"`
+	LabelPool int `yaml:"label_pool" doc:"candidates per prompt from which a labeller's pair is drawn" range:"[2, 65536]"`
 	// PolicyHidden is the hidden width of the RL policy's head h_w (0: linear).
-	PolicyHidden int `yaml:"policy_hidden"`
+	PolicyHidden int `yaml:"policy_hidden" doc:"hidden width of the RL policy's head (0: linear)" range:"[0, 256]"`
 	// RLCandidates is the number of candidates per prompt in an RL batch.
-	RLCandidates int `yaml:"rl_candidates"`
+	RLCandidates int `yaml:"rl_candidates" doc:"candidates per prompt in an RL batch" range:"[2, 65536]"`
 
 	// EvalPrompts × EvalCandidates is the held-out pool every metric is
 	// measured on, exactly.
-	EvalPrompts    int `yaml:"eval_prompts"`
-	EvalCandidates int `yaml:"eval_candidates"`
+	EvalPrompts    int `yaml:"eval_prompts" doc:"prompts of the held-out pool every metric is measured on" range:"[2, 65536], × eval_candidates ≤ 16777216"`
+	EvalCandidates int `yaml:"eval_candidates" doc:"candidates per prompt of that pool (eval_prompts × eval_candidates ≤ 16777216)" range:"≥ 2"`
 }
 
 // GoldConfig is the gold reward r* = Σⱼ qⱼ exp(−qⱼ²/(2σ²)) + w·s·t(x).
 type GoldConfig struct {
-	Saturation float64 `yaml:"saturation"` // σ: each quality's gold peaks at qⱼ = σ and falls beyond
-	Correct    float64 `yaml:"correct"`    // w: the bonus for the true stance (and loss for the false one)
+	Saturation float64 `yaml:"saturation" doc:"σ: each quality's gold peaks at qⱼ = σ and falls beyond" range:"(0, 1e3]"`
+	Correct    float64 `yaml:"correct" doc:"w: the bonus for the true stance (and loss for the false one)" range:"[0, 1e3]"`
 }
 
 // NewConfig returns the defaults, calibrated as docs/goodhart.md records.

@@ -16,14 +16,14 @@ import (
 // comparisons, epochs the most passes over them (early stopping may stop
 // sooner), batch, lr and optimizer.
 type RMParams struct {
-	Width    int     `yaml:"width"`    // hidden units of the proxy (0: a linear proxy)
-	Bias     float64 `yaml:"bias"`     // the labellers' bonus for a response that agrees with the user
-	Noise    float64 `yaml:"noise"`    // τ of the labellers' Bradley–Terry noise
-	Holdout  float64 `yaml:"holdout"`  // share of comparisons held out for early stopping
-	Patience int     `yaml:"patience"` // epochs without a better held-out loss before stopping
+	Width    int     `yaml:"width" doc:"hidden units of the proxy (0: a linear proxy)" range:"[0, 1024]"`
+	Bias     float64 `yaml:"bias" doc:"the labellers' bonus for a response that agrees with the user" range:"[-100, 100]"`
+	Noise    float64 `yaml:"noise" doc:"τ of the labellers' Bradley–Terry noise" range:"(0, 100]"`
+	Holdout  float64 `yaml:"holdout" doc:"share of comparisons held out for early stopping" range:"[0, 1)"`
+	Patience int     `yaml:"patience" doc:"epochs without a better held-out loss before stopping" range:"≥ 1"`
 	// Proxy is "learned" (fitted to the comparisons) or "gold" (the switch:
 	// the proxy is the gold reward, as if fitted to infinite clean data).
-	Proxy string `yaml:"proxy"`
+	Proxy string `yaml:"proxy" doc:"learned (fitted to the comparisons) or gold (the switch: the proxy is the gold reward)" range:"learned or gold"`
 }
 
 // NewRMParams returns the rm stage's defaults.
@@ -56,7 +56,7 @@ func (p *RMParams) Validate() error {
 // BoNParams are a bon stage's own settings.
 type BoNParams struct {
 	// N is the largest n; the stage probes n = 1 (step 0), 2, 4, … and N.
-	N int `yaml:"n"`
+	N int `yaml:"n" doc:"the largest n; the stage probes n = 1, 2, 4, … and n" range:"[1, 1048576]"`
 }
 
 // NewBoNParams returns the bon stage's defaults.
@@ -89,16 +89,16 @@ func Kind() sim.Kind {
 
 func metrics() []sim.Metric {
 	return []sim.Metric{
-		{Name: "proxy", Doc: "proxy reward E_π[r̂] on the evaluation pool (0 before an rm stage)"},
-		{Name: "gold", Doc: "gold reward E_π[r*] on the evaluation pool"},
-		{Name: "proxy_gain", Doc: "proxy reward minus the reference policy's"},
-		{Name: "gold_gain", Doc: "gold reward minus the reference policy's"},
-		{Name: "kl", Doc: "KL(π‖π₀) in nats: exact over the pool for RL, log n − (n−1)/n for best-of-n"},
-		{Name: "d", Doc: "√KL, the distance Gao's forms are written in"},
-		{Name: "sycophancy", Doc: "P(agree with the user | the user is wrong)"},
-		{Name: "agree", Doc: "P(agree with the user)"},
-		{Name: "correct", Doc: "P(the response's stance is true)"},
-		{Name: "rm_accuracy", Doc: "share of pairs drawn from π₀ that the proxy orders as gold does"},
+		{Name: "proxy", Label: "proxy reward", Doc: "proxy reward E_π[r̂] on the evaluation pool (0 before an rm stage)"},
+		{Name: "gold", Label: "gold reward", Doc: "gold reward E_π[r*] on the evaluation pool"},
+		{Name: "proxy_gain", Label: "proxy reward gain", Doc: "proxy reward minus the reference policy's"},
+		{Name: "gold_gain", Label: "gold reward gain", Doc: "gold reward minus the reference policy's"},
+		{Name: "kl", Label: "KL to reference (nats)", Doc: "KL(π‖π₀) in nats: exact over the pool for RL, log n − (n−1)/n for best-of-n"},
+		{Name: "d", Label: "√KL", Doc: "√KL, the distance Gao's forms are written in"},
+		{Name: "sycophancy", Label: "P(agree | user wrong)", Doc: "P(agree with the user | the user is wrong)"},
+		{Name: "agree", Label: "P(agree with the user)", Doc: "P(agree with the user)"},
+		{Name: "correct", Label: "P(true stance)", Doc: "P(the response's stance is true)"},
+		{Name: "rm_accuracy", Label: "reward-model accuracy", Doc: "share of pairs drawn from π₀ that the proxy orders as gold does"},
 	}
 }
 
