@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/natmo/natmo/scenarios"
 )
 
 // TestConventions checks the command line behaves as command lines do:
@@ -37,7 +39,7 @@ func TestConventions(t *testing.T) {
 		{args: []string{"explain", "pretrian"}, code: 2, err: `did you mean "pretrain"?`, quietOut: true, oneLineErr: true},
 		{args: []string{"completion", "bash"}, code: 0, out: "complete -o bashdefault -o default -F _natmo_complete natmo"},
 		{args: []string{"completion", "zsh"}, code: 0, out: "compdef _natmo natmo"},
-		{args: []string{"completion", "fish"}, code: 0, out: "complete -c natmo -n '__fish_seen_subcommand_from run sweep show validate' -a 'cot-monitor-pressure emergent-misalignment'"},
+		{args: []string{"completion", "fish"}, code: 0, out: "complete -c natmo -n '__fish_seen_subcommand_from run sweep show validate' -a '" + strings.Join(scenarios.BuiltinNames(), " ") + "'"},
 	}
 	for _, c := range cases {
 		code, out, errs := natmo(t, c.args...)
