@@ -26,6 +26,9 @@ var small = map[string][]string{
 // the same summary.csv bytes as the built-in itself (on 2 seeds and, for
 // the slow ones, shorter stages, to be quick: the same for both).
 func TestShowIsTheScenario(t *testing.T) {
+	if raceEnabled {
+		t.Skip("whole runs of every built-in: in the plain go test, not under the race detector (other tests run the CLI under it)")
+	}
 	for _, name := range scenarios.BuiltinNames() {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
