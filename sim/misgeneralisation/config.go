@@ -20,24 +20,24 @@ const (
 type Config struct {
 	// Variant is "position" (a position cue and a noisy object) or
 	// "two-cue" (colour and shape, equally simple).
-	Variant string `yaml:"variant"`
+	Variant string `yaml:"variant" doc:"position (a position cue and a noisy object) or two-cue (colour and shape, equally simple)" range:"position or two-cue"`
 	// Slots is K, the locations of a level the agent chooses among.
-	Slots int `yaml:"slots"`
+	Slots int `yaml:"slots" doc:"K, the locations of a level the agent chooses among" range:"[2, 64]"`
 	// ObjectDim is D, the width of the object vector (position variant).
-	ObjectDim int `yaml:"object_dim"`
+	ObjectDim int `yaml:"object_dim" doc:"D, the width of the object vector (position variant)" range:"[1, 256]"`
 	// ObjectNoise is σ: the object's vector is unit(p + σ·ε/√D), ε ~ N(0, I),
 	// around one fixed direction p per world (position variant). The larger
 	// σ, the harder the object is to tell from the distractors' random unit
 	// vectors.
-	ObjectNoise float64 `yaml:"object_noise"`
+	ObjectNoise float64 `yaml:"object_noise" doc:"σ, how hard the object is to tell from the distractors (position variant)" range:"[0, 100]"`
 	// Codes is the number of colours and of shapes (two-cue variant).
-	Codes int `yaml:"codes"`
+	Codes int `yaml:"codes" doc:"the number of colours and of shapes (two-cue variant)" range:"[2, 64]"`
 	// Hidden is the width of the slot scorer's hidden layer (0: linear).
-	Hidden int `yaml:"hidden"`
+	Hidden int `yaml:"hidden" doc:"width of the slot scorer's hidden layer (0: linear)" range:"[0, 256]"`
 	// Init scales the scorer's initial weights (He × init).
-	Init float64 `yaml:"init"`
+	Init float64 `yaml:"init" doc:"scale of the scorer's initial weights (He × init)" range:"(0, 10]"`
 	// Eval is the number of levels of each evaluation set.
-	Eval int `yaml:"eval_levels"`
+	Eval int `yaml:"eval_levels" doc:"levels of each evaluation set" range:"[10, 1000000]"`
 }
 
 // NewConfig returns the defaults, calibrated as docs/design.md records.

@@ -13,9 +13,15 @@ import (
 // Kind returns the world kind "misgeneralisation".
 func Kind() sim.Kind {
 	ms := Metrics()
+	labels := map[string]string{
+		"train_reward": "reward, training levels", "test_object_rate": "P(reach object), test levels",
+		"test_spurious_rate": "P(go to cue), test levels", "object_only_rate": "P(reach object), no cue",
+		"object_preference": "object preference (0 cue, 1 object)", "decisiveness": "decisiveness",
+		"goal_object": "prefers the object (0 or 1)",
+	}
 	sm := make([]sim.Metric, len(ms))
 	for i, m := range ms {
-		sm[i] = sim.Metric{Name: m.Name, Doc: m.Doc}
+		sm[i] = sim.Metric{Name: m.Name, Label: labels[m.Name], Doc: m.Doc}
 	}
 	return sim.Kind{
 		Name:      "misgeneralisation",

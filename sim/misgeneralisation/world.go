@@ -13,10 +13,10 @@ type StageParams struct {
 	// Randomise is the share of training levels whose object is placed
 	// uniformly over all slots, independently of the cue; in the others it
 	// sits on the cued slot. 1 removes the correlation (the switch).
-	Randomise float64 `yaml:"randomise"`
+	Randomise float64 `yaml:"randomise" doc:"share of training levels with the object placed off the cue, anywhere (1: the switch)" range:"[0, 1]"`
 	// NoCue is the share of training levels without the cue, the object
 	// anywhere: levels on which only the object can be found.
-	NoCue float64 `yaml:"no_cue"`
+	NoCue float64 `yaml:"no_cue" doc:"share of training levels without the cue" range:"[0, 1]"`
 }
 
 // NewStageParams returns the defaults: every training level correlated.
