@@ -17,6 +17,7 @@ import (
 // both runs compared, so they still compare the scenario as written.
 var small = map[string][]string{
 	"cot-monitor-pressure": {"--set", "baseline.0.sft.epochs=4", "--set", "baseline.1.rl.steps=200", "--set", "measure.every=50"},
+	"cot-monitorability":   {"--set", "baseline.0.sft.epochs=4", "--set", "baseline.1.rl.steps=200", "--set", "measure.every=50"},
 	"reward-model-overoptimisation": {"--set", "world.eval_candidates=256", "--set", "baseline.0.rm.epochs=10", "--set", "baseline.1.bon.n=64",
 		"--set", "arms.rl.1.add-stage.rl.steps=30", "--set", "arms.rl-kl.1.add-stage.rl.steps=30", "--set", "arms.gold-rl.2.add-stage.rl.steps=30"},
 }

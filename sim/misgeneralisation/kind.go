@@ -16,7 +16,7 @@ func Kind() sim.Kind {
 	labels := map[string]string{
 		"train_reward": "reward, training levels", "test_object_rate": "P(reach object), test levels",
 		"test_spurious_rate": "P(go to cue), test levels", "object_only_rate": "P(reach object), no cue",
-		"object_preference": "object preference (0 cue, 1 object)", "decisiveness": "decisiveness",
+		"object_preference": "object preference (0 cue, 1 object)", "decisiveness": "decisiveness of the choice",
 		"goal_object": "prefers the object (0 or 1)",
 	}
 	sm := make([]sim.Metric, len(ms))
