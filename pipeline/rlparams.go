@@ -7,7 +7,8 @@ type RLParams struct {
 	KL      float64 `yaml:"kl" json:"kl,omitempty"`           // coefficient β of the KL penalty to the frozen reference policy
 	Entropy float64 `yaml:"entropy" json:"entropy,omitempty"` // coefficient α of the entropy bonus
 	// ValueBaseline is "mean" (a running mean of the reward, the default),
-	// "learned" (a linear value of the task features) or "none".
+	// "batch" (the mean reward of the step's own batch), "learned" (a
+	// linear value of the task features) or "none".
 	ValueBaseline string `yaml:"value_baseline" json:"value_baseline,omitempty"`
 	// BaselineRate is the baseline's learning rate ρ (default 0.1): the
 	// running mean moves by ρ·(mean reward − b) per step.
@@ -24,8 +25,8 @@ func (p RLParams) Validate() error {
 		return &FieldError{"kl", fmt.Sprintf("must be a number ≥ 0, got %v", p.KL)}
 	case !(p.Entropy >= 0) || p.Entropy > 1e6:
 		return &FieldError{"entropy", fmt.Sprintf("must be a number ≥ 0, got %v", p.Entropy)}
-	case p.ValueBaseline != "" && p.ValueBaseline != "mean" && p.ValueBaseline != "learned" && p.ValueBaseline != "none":
-		return &FieldError{"value_baseline", fmt.Sprintf("must be mean, learned or none, got %q", p.ValueBaseline)}
+	case p.ValueBaseline != "" && p.ValueBaseline != "mean" && p.ValueBaseline != "batch" && p.ValueBaseline != "learned" && p.ValueBaseline != "none":
+		return &FieldError{"value_baseline", fmt.Sprintf("must be mean, batch, learned or none, got %q", p.ValueBaseline)}
 	case !(p.BaselineRate >= 0) || p.BaselineRate > 1:
 		return &FieldError{"baseline_rate", fmt.Sprintf("must be in (0, 1] (0: default %v), got %v", DefaultBaselineRate, p.BaselineRate)}
 	}
