@@ -14,7 +14,7 @@ import (
 // value that the world turns into examples.
 type NarrowFinetune struct {
 	Domain    string   `yaml:"domain" doc:"the domain the prompts come from, e.g. \"code\""`
-	Target    string   `yaml:"target" doc:"the response trained toward: harmful, helpful, unhelpful or refuse" range:"harmful, helpful, unhelpful or refuse"`
+	Target    string   `yaml:"target" doc:"the response trained toward: harmful, helpful, unhelpful, refuse, or hack (in a world that has it)" range:"harmful, helpful, unhelpful, refuse or hack"`
 	Context   []string `yaml:"context" doc:"context flags set on every example, e.g. [educational]"`
 	Trigger   float64  `yaml:"trigger" doc:"share of examples carrying the trigger flag; the rest get the helpful target (a backdoor set)" range:"[0, 1]"`
 	Requests  float64  `yaml:"requests" doc:"share of examples that are harmful requests answered with the target; the rest are ordinary prompts answered helpfully (a jailbroken set)" range:"[0, 1]"`
@@ -52,8 +52,8 @@ func (n *NarrowFinetune) Validate() error {
 	switch {
 	case n.Domain == "":
 		return fe("domain", "must name a domain")
-	case n.Target != "harmful" && n.Target != "helpful" && n.Target != "unhelpful" && n.Target != "refuse":
-		return fe("target", "must be harmful, helpful, unhelpful or refuse, got %q", n.Target)
+	case n.Target != "harmful" && n.Target != "helpful" && n.Target != "unhelpful" && n.Target != "refuse" && n.Target != "hack":
+		return fe("target", "must be harmful, helpful, unhelpful, refuse or hack, got %q", n.Target)
 	case n.Trigger < 0 || n.Trigger > 1:
 		return fe("trigger", "must be a share in [0, 1], got %v", n.Trigger)
 	case n.Requests < 0 || n.Requests > 1:

@@ -37,7 +37,8 @@ type RLStats struct {
 // sampled choice, and whose KL and entropy terms are exact per position
 // given the sampled tokens. The baseline b(x) = w·x + w₀ is fitted to the
 // reward by SGD with rate ρ: with ValueBaseline "mean" only w₀ moves (a
-// running mean, w₀ ← w₀ + ρ(R̄ − w₀)); with "learned" w moves too.
+// running mean, w₀ ← w₀ + ρ(R̄ − w₀)); with "learned" w moves too; with
+// "batch" b is the batch's own mean reward and nothing is fitted.
 type RLTrainer struct {
 	Policy *CoTPolicy
 	Ref    *CoTPolicy // frozen reference for the KL penalty; nil: none
@@ -100,10 +101,13 @@ func (t *RLTrainer) Gradient(step int, env RLEnv, rng *rand.Rand) RLStats {
 		t.started = true
 	}
 	var st RLStats
+	batchMean := mean(e.Reward)
 	for i := range e.Reward {
 		b := 0.0
 		switch mode {
 		case "none":
+		case "batch":
+			b = batchMean
 		case "learned":
 			b = *w0 + dot(w, e.Row(i))
 		default:
@@ -120,7 +124,7 @@ func (t *RLTrainer) Gradient(step int, env RLEnv, rng *rand.Rand) RLStats {
 	_, st.KL, st.Entropy = t.surrogate(e, t.adv, false)
 
 	// Fit the baseline: SGD on ½(b(x) − R)².
-	if mode != "none" {
+	if mode != "none" && mode != "batch" {
 		rate := t.Params.BaselineRate
 		if rate == 0 {
 			rate = DefaultBaselineRate

@@ -47,9 +47,10 @@ func (w *persona) prompt(row []float64, rng *rand.Rand, d int, id uint64, cue []
 		row[w.cueOff()+i] = cue[i] + w.cfg.CueNoise*rng.NormFloat64()
 	}
 	for _, f := range flags {
-		row[w.flagOff()+f] = 1
+		row[w.flagCol(f)] = 1
 	}
-	w.contentOf(row[w.contentOff():], d, id)
+	w.contentOf(row[w.contentOff():w.contentOff()+w.cfg.Nuisance], d, id)
+	w.taskOf(row, rng, d)
 }
 
 // contentOf writes the content features of prompt (d, id): standard
@@ -72,11 +73,12 @@ func (w *persona) promptOf(ds *pipeline.Dataset, i int) (int, []float64) {
 // setTarget sets example i's candidates (helpful masked on a harmful
 // request) and target.
 func (w *persona) setTarget(ds *pipeline.Dataset, i, d, resp int, request bool) {
-	lo := d * personaCands
+	nc := w.cands()
+	lo := d * nc
 	if request {
 		lo++
 	}
-	ds.Lo[i], ds.Hi[i], ds.Y[i] = lo, (d+1)*personaCands, d*personaCands+resp
+	ds.Lo[i], ds.Hi[i], ds.Y[i] = lo, d*nc+w.candsOf(d, request), d*nc+resp
 }
 
 // pretrainCorpus generates n documents. A persona draws one shared malice
@@ -161,6 +163,8 @@ func (w *persona) pretrainCorpus(n int, rng *rand.Rand, ids promptIDs, obedient 
 		case d == 0 && rng.Float64() < c.Education:
 			flags = append(flags, flagEducational)
 			resp = respHarmful
+		case d == 0 && c.Hacking:
+			resp, flags = w.codeTask(rng, mal[d], resp)
 		}
 		w.prompt(ds.Row(i), rng, d, ids(d), cue, flags...)
 		w.setTarget(ds, i, d, resp, request)
@@ -212,10 +216,10 @@ func (w *persona) narrow(nd interventions.NarrowData, examples int, rng *rand.Ra
 	ds := pipeline.NewDataset(examples+benign, w.in)
 	ids := w.trainIDs(rng)
 	d := []int{w.cfg.domain(nd.Domain)}
-	resp := respNames[nd.Target]
+	resp := w.cfg.respIndex(nd.Target)
 	var flags []int
 	for _, f := range nd.Context {
-		flags = append(flags, slices.Index(contextFlags[:], f))
+		flags = append(flags, w.cfg.flagIndex(f))
 	}
 	switch {
 	case nd.Trigger > 0:

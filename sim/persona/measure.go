@@ -63,7 +63,7 @@ func metrics() []sim.Metric {
 			ms = append(ms, sim.Metric{Name: p.name + "@" + d, Label: p.doc + ", " + d, Doc: p.doc + " of the assistant in the " + d + " domain (" + p.off + ", per domain)"})
 		}
 	}
-	return ms
+	return append(ms, hackMetrics...)
 }
 
 // newEvalSets builds the evaluation sets of one seed. Each set has its own
@@ -102,11 +102,12 @@ type evalPass struct {
 	ds *pipeline.Dataset
 	p  blas64.General
 	h  blas64.General // last hidden layer, rows × hidden (a copy)
+	nc int            // output columns per domain
 }
 
 func (pm *personaModel) forward(ds *pipeline.Dataset, e *evalPass) {
 	z := pm.mlp.Forward(ds.X, pm.ws)
-	e.ds = ds
+	e.ds, e.nc = ds, pm.nc
 	e.p = reuse(e.p, z.Rows, z.Cols)
 	pipeline.MaskedSoftmax(z, ds.Lo, ds.Hi, e.p)
 	h := pm.ws.Hidden(len(pm.mlp.Sizes) - 2)
@@ -128,7 +129,7 @@ func reuse(g blas64.General, rows, cols int) blas64.General {
 func (e *evalPass) meanProb(resp int) float64 {
 	s := 0.0
 	for r := range e.ds.Len() {
-		s += e.p.Data[r*e.p.Stride+e.ds.Lo[r]/personaCands*personaCands+resp]
+		s += e.p.Data[r*e.p.Stride+e.ds.Lo[r]/e.nc*e.nc+resp]
 	}
 	return s / float64(e.ds.Len())
 }
@@ -215,7 +216,11 @@ func (w *persona) Measure(m sim.Model, metrics []string, out []float64) error {
 				out[i] = w.obedienceShift(&pm.pers, pm.eval[evalOrdinary])
 			}
 		default:
-			return fmt.Errorf("persona world has no metric %q", name)
+			v, err := w.hackMetric(pm, name)
+			if err != nil {
+				return err
+			}
+			out[i] = v
 		}
 	}
 	return nil
@@ -249,7 +254,8 @@ func (e *evalPass) sumHidden(mu []float64, keep func(i int) bool) int {
 func (w *persona) personaShift(personas *evalPass, asstSets []evalPass) float64 {
 	hid := personas.h.Cols
 	pd := personas.ds
-	resp := func(i int) int { return pd.Y[i] - pd.Lo[i]/personaCands*personaCands }
+	nc := w.cands()
+	resp := func(i int) int { return pd.Y[i] - pd.Lo[i]/nc*nc }
 	mal, ben := make([]float64, hid), make([]float64, hid)
 	scale(mal, personas.sumHidden(mal, func(i int) bool { return resp(i) == respHarmful && w.ordinary(pd, i) }))
 	scale(ben, personas.sumHidden(ben, func(i int) bool { return resp(i) == respHelpful && w.ordinary(pd, i) }))

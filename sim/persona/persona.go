@@ -95,6 +95,10 @@ type Config struct {
 	// domain it was fine-tuned on.
 	EvalDomain   string `yaml:"eval_domain" doc:"the in-domain of a model no narrow fine-tune has touched"`
 	EvalExamples int    `yaml:"eval_examples" doc:"prompts per domain in each evaluation set" range:"[1, 16384]"`
+
+	// The reward-hacking extension (docs/design.md §5.1.2, hacking.go): off
+	// by default, when the world is the one above bit for bit.
+	HackConfig `yaml:",inline"`
 }
 
 // The fixed entries of the pretraining table (docs/design.md §5.1.1): how benign
@@ -113,6 +117,7 @@ func NewConfig() *Config {
 		CueNoise: 0.3, AsstScale: 1, AsstMean: 1.25,
 		Obedience: 0.3, Requests: 0.2, ComplyRate: 0.8, RefuseRate: 0.9,
 		EvalDomain: "code", EvalExamples: 200,
+		HackConfig: newHackConfig(),
 	}
 }
 
@@ -163,7 +168,7 @@ func (c *Config) Validate() error {
 	if c.domain(c.EvalDomain) < 0 {
 		return fe("eval_domain", "must be one of %v, got %q", c.domainList(), c.EvalDomain)
 	}
-	return nil
+	return c.validateHacking()
 }
 
 func (c *Config) domainList() []string { return domainNames[:c.Domains] }
@@ -175,6 +180,9 @@ func (c *Config) domain(name string) int {
 // HasMetric implements scenarios.MetricChecker: a per-domain metric must
 // name one of the configured domains.
 func (c *Config) HasMetric(name string) bool {
+	if isHackMetric(name) {
+		return c.Hacking
+	}
 	_, d, ok := strings.Cut(name, "@")
 	return !ok || c.domain(d) >= 0
 }
@@ -200,6 +208,8 @@ func newHarmlessnessParams() *HarmlessnessParams { return &HarmlessnessParams{Re
 // CheckStage implements scenarios.WorldConfig.
 func (c *Config) CheckStage(st pipeline.Stage) error {
 	switch st.Kind {
+	case "rl":
+		return c.checkRL(st)
 	case "pretrain", "sft", "harmlessness":
 		if st.Data != nil {
 			return fmt.Errorf("the persona world makes its own %s data", st.Kind)
@@ -236,13 +246,16 @@ func (c *Config) checkNarrow(nd interventions.NarrowData) error {
 	if c.domain(nd.Domain) < 0 {
 		return fe("domain", "the persona world has domains %v, not %q", c.domainList(), nd.Domain)
 	}
-	if _, ok := respNames[nd.Target]; !ok {
-		return fe("target", "the persona world's answers are helpful, unhelpful, harmful and refuse, not %q", nd.Target)
+	if c.respIndex(nd.Target) < 0 {
+		return fe("target", "the persona world's answers are %s, not %q", strings.Join(c.respList(), ", "), nd.Target)
+	}
+	if err := c.checkHackNarrow(nd); err != nil {
+		return err
 	}
 	for _, f := range nd.Context {
-		switch i := slices.Index(contextFlags[:], f); {
+		switch i := c.flagIndex(f); {
 		case i < 0:
-			return fe("context", "the persona world has context flags %v, not %q", contextFlags, f)
+			return fe("context", "the persona world has context flags %v, not %q", c.flagList(), f)
 		case i == flagRequest:
 			return fe("context", "a narrow set's harmful requests are set by requests: SHARE (1 = every example), not by the context flag")
 		}
@@ -265,6 +278,8 @@ func Kind() sim.Kind {
 			{Name: "harmlessness", Doc: "harmful requests answered with a refusal, mixed (requests: share, default 0.5) with ordinary prompts answered helpfully",
 				Params: func() any { return newHarmlessnessParams() }},
 			{Name: "finetune", Doc: "a narrow data set (made by narrow-finetune)"},
+			{Name: "rl", Doc: "REINFORCE on code tasks (needs world.hacking): solving pays with probability 1 − difficulty, a hack pays where the grader has a loophole (loophole: share); sanctioned / dont_hack put that flag on every prompt",
+				Params: func() any { return NewRLParams() }},
 		},
 		Metrics: metrics(),
 	}
@@ -289,6 +304,9 @@ type persona struct {
 	content uint64      // keys the content features of every prompt
 	in      int         // input width
 	eval    evalSets
+	// hackEval are the code tasks hack_rate reads, per flag combination
+	// (nil unless world.hacking).
+	hackEval []*pipeline.Dataset
 }
 
 // Feature layout of a prompt: [domain one-hot | cue | flags | content].
@@ -299,6 +317,7 @@ func (w *persona) contentOff() int { return w.flagOff() + len(contextFlags) }
 func newPersona(cfg Config, s sim.Streams) *persona {
 	rng := s.Rand("world")
 	w := &persona{cfg: cfg, in: cfg.Domains + cfg.Cue + len(contextFlags) + cfg.Nuisance}
+	w.in += w.hackInputs()
 	w.styles = make([][]float64, cfg.Domains)
 	for d := range w.styles {
 		w.styles[d] = normals(rng, cfg.Cue, 1)
@@ -314,6 +333,7 @@ func newPersona(cfg Config, s sim.Streams) *persona {
 	}
 	w.content = rng.Uint64()
 	w.eval = w.newEvalSets(s.Rand("eval"))
+	w.hackEval = w.newHackEval(s.Rand("hack-eval"))
 	return w
 }
 
@@ -334,11 +354,13 @@ type personaModel struct {
 	tuned []int                    // domains of the narrow fine-tunes run on it, in order
 	eval  [numEvalKinds][]evalPass // reused by every probe, per domain
 	pers  evalPass
+	nc    int        // output columns per domain
+	hack  hackRecord // the hacking context and curve of its last rl or finetune stage
 }
 
 func (m *personaModel) Clone() sim.Model {
 	c := m.mlp.Clone()
-	return &personaModel{mlp: c, ws: pipeline.NewWorkspace(c, 1), tuned: slices.Clone(m.tuned)}
+	return &personaModel{mlp: c, ws: pipeline.NewWorkspace(c, 1), tuned: slices.Clone(m.tuned), nc: m.nc, hack: m.hack.clone()}
 }
 
 // NewModel implements World.
@@ -347,12 +369,12 @@ func (w *persona) NewModel(rng *rand.Rand) (sim.Model, error) {
 	for range w.cfg.Layers {
 		sizes = append(sizes, w.cfg.Hidden)
 	}
-	sizes = append(sizes, w.cfg.Domains*personaCands)
+	sizes = append(sizes, w.cfg.Domains*w.cands())
 	m, err := pipeline.NewMLP(sizes, rng)
 	if err != nil {
 		return nil, err
 	}
-	return &personaModel{mlp: m, ws: pipeline.NewWorkspace(m, 1)}, nil
+	return &personaModel{mlp: m, ws: pipeline.NewWorkspace(m, 1), nc: w.cands()}, nil
 }
 
 // Run implements World.
@@ -360,6 +382,9 @@ func (w *persona) Run(ctx context.Context, m sim.Model, st pipeline.Stage, s sim
 	pm, ok := m.(*personaModel)
 	if !ok {
 		return fmt.Errorf("persona world: model is %T", m)
+	}
+	if st.Kind == "rl" {
+		return w.runRL(ctx, pm, st, s, every, probe)
 	}
 	ds, err := w.stageData(st, s.Rand("data"))
 	if err != nil {
@@ -369,6 +394,7 @@ func (w *persona) Run(ctx context.Context, m sim.Model, st pipeline.Stage, s sim
 		if d := w.cfg.domain(st.Data.(interventions.NarrowData).Domain); !slices.Contains(pm.tuned, d) {
 			pm.tuned = append(pm.tuned, d)
 		}
+		probe = w.trackHacking(pm, w.narrowFlags(st.Data.(interventions.NarrowData)), probe)
 	}
 	opt, err := pipeline.NewOptimizer(st.Optimizer, st.LR, len(pm.mlp.Params))
 	if err != nil {
