@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,13 +34,16 @@ func TestConventions(t *testing.T) {
 		{args: []string{"rn", "emergent-misalignment"}, code: 2, err: `unknown command "rn"; did you mean "run"?`, quietOut: true, oneLineErr: true},
 		{args: []string{"report"}, code: 2, err: "report needs one results folder", quietOut: true, oneLineErr: true},
 		{args: []string{"completion", "tcsh"}, code: 2, err: `unknown shell "tcsh"`, quietOut: true, oneLineErr: true},
-		{args: []string{"explain", "persona"}, code: 0, out: "coupling       number   1        [0, 1]"},
+		{args: []string{"explain", "persona"}, code: 0, out: "coupling "},
 		{args: []string{"explain", "rl"}, code: 0, out: "kl "},
 		{args: []string{"explain", "narrow-finetune"}, code: 0, out: "benign_mix"},
 		{args: []string{"explain", "pretrian"}, code: 2, err: `did you mean "pretrain"?`, quietOut: true, oneLineErr: true},
 		{args: []string{"completion", "bash"}, code: 0, out: "complete -o bashdefault -o default -F _natmo_complete natmo"},
 		{args: []string{"completion", "zsh"}, code: 0, out: "compdef _natmo natmo"},
 		{args: []string{"completion", "fish"}, code: 0, out: "complete -c natmo -n '__fish_seen_subcommand_from run sweep show validate' -a '" + strings.Join(scenarios.BuiltinNames(), " ") + "'"},
+	}
+	if _, out, _ := natmo(t, "explain", "persona"); !regexp.MustCompile(`\n  coupling +number +1 +\[0, 1\] +1 = one malice trait`).MatchString(out) {
+		t.Errorf("natmo explain persona lacks coupling's type, default, range and meaning:\n%s", out)
 	}
 	for _, c := range cases {
 		code, out, errs := natmo(t, c.args...)
