@@ -95,6 +95,19 @@ type Config struct {
 	// domain it was fine-tuned on.
 	EvalDomain   string `yaml:"eval_domain"`
 	EvalExamples int    `yaml:"eval_examples"` // prompts per domain in each evaluation set
+
+	// Aux is the number of auxiliary output units after every domain's
+	// candidates: no softmax of a prompt includes them, so no stage trains
+	// them but a distill stage from noise, which reads them (docs/design.md
+	// §5.1.4). 0 (the default) leaves the network as it was.
+	Aux int `yaml:"aux"`
+	// MalRest is how a malicious persona answers when it does not answer
+	// harmfully (1 − harm_rate of the time): "unhelpful" (the default), or
+	// "benign", as a benign persona of its obedience would. With
+	// "unhelpful" every benign-looking answer of a malicious persona is
+	// unhelpful, so a teacher's move toward malice shows in its benign
+	// answers too (docs/design.md §5.1.4).
+	MalRest string `yaml:"mal_rest"`
 }
 
 // The fixed entries of the pretraining table (docs/design.md §5.1.1): how benign
@@ -112,7 +125,7 @@ func NewConfig() *Config {
 		Coupling: 1, Malice: 0.3, HarmRate: 0.95, HelpRate: 0.75, Education: 0.1,
 		CueNoise: 0.3, AsstScale: 1, AsstMean: 1.25,
 		Obedience: 0.3, Requests: 0.2, ComplyRate: 0.8, RefuseRate: 0.9,
-		EvalDomain: "code", EvalExamples: 200,
+		EvalDomain: "code", EvalExamples: 200, MalRest: "unhelpful",
 	}
 }
 
@@ -157,6 +170,10 @@ func (c *Config) Validate() error {
 		return fe("comply_rate", "must be in [0, %v] (an obedient persona refuses %v of harmful requests), got %v", 1-obedientRefuse, obedientRefuse, c.ComplyRate)
 	case !share(c.RefuseRate):
 		return fe("refuse_rate", "must be in [0, 1], got %v", c.RefuseRate)
+	case c.Aux < 0 || c.Aux == 1:
+		return fe("aux", "must be 0 or ≥ 2 (a softmax over one unit carries nothing), got %d", c.Aux)
+	case c.MalRest != "unhelpful" && c.MalRest != "benign":
+		return fe("mal_rest", "must be unhelpful or benign, got %q", c.MalRest)
 	case c.EvalExamples < 1 || c.EvalExamples > maxEvalExamples:
 		return fe("eval_examples", "must be between 1 and %d, got %d", maxEvalExamples, c.EvalExamples)
 	}
@@ -217,8 +234,12 @@ func (c *Config) CheckStage(st pipeline.Stage) error {
 		if err := c.checkNarrow(nd); err != nil {
 			return err
 		}
+	case "distill":
+		if err := c.checkDistill(st); err != nil {
+			return err
+		}
 	default:
-		return fmt.Errorf("the persona world cannot run a %q stage (it runs pretrain, sft, harmlessness and finetune)", st.Kind)
+		return fmt.Errorf("the persona world cannot run a %q stage (it runs pretrain, sft, harmlessness, finetune and distill)", st.Kind)
 	}
 	if st.Examples <= 0 {
 		return &pipeline.FieldError{Field: "examples", Msg: "must be > 0"}
@@ -265,8 +286,9 @@ func Kind() sim.Kind {
 			{Name: "harmlessness", Doc: "harmful requests answered with a refusal, mixed (requests: share, default 0.5) with ordinary prompts answered helpfully",
 				Params: func() any { return newHarmlessnessParams() }},
 			{Name: "finetune", Doc: "a narrow data set (made by narrow-finetune)"},
+			{Name: "distill", Doc: "a teacher arm's answers on the assistant's prompts (harmful ones filtered out) or its auxiliary outputs on noise (made by distill)"},
 		},
-		Metrics: metrics(),
+		Metrics: append(metrics(), logOddsMetrics()...),
 	}
 }
 
@@ -347,7 +369,7 @@ func (w *persona) NewModel(rng *rand.Rand) (sim.Model, error) {
 	for range w.cfg.Layers {
 		sizes = append(sizes, w.cfg.Hidden)
 	}
-	sizes = append(sizes, w.cfg.Domains*personaCands)
+	sizes = append(sizes, w.cfg.Domains*personaCands+w.cfg.Aux)
 	m, err := pipeline.NewMLP(sizes, rng)
 	if err != nil {
 		return nil, err
@@ -360,6 +382,9 @@ func (w *persona) Run(ctx context.Context, m sim.Model, st pipeline.Stage, s sim
 	pm, ok := m.(*personaModel)
 	if !ok {
 		return fmt.Errorf("persona world: model is %T", m)
+	}
+	if st.Kind == "distill" {
+		return fmt.Errorf("persona world: a distill stage learns from a teacher's model (run it with RunTeacher)")
 	}
 	ds, err := w.stageData(st, s.Rand("data"))
 	if err != nil {
