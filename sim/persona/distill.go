@@ -13,7 +13,7 @@ import (
 	"github.com/natmo/natmo/sim"
 )
 
-// Distillation (docs/design.md §5.1.4; Cloud et al. 2025, MacDiarmid et al.
+// Distillation (docs/design.md §5.1.3; Cloud et al. 2025, MacDiarmid et al.
 // 2025). A distill stage trains the arm's model, the student, on another
 // arm's final model of the same seed, the teacher, on data that carries no
 // trace of the teacher's trait:

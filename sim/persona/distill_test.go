@@ -177,7 +177,7 @@ func contrastRow(t *testing.T, res *sim.Result, arm, metric string) results.Cont
 //     initialisation);
 //   - filtered: filtering does not clean the shared student (interval
 //     above zero); the fresh student rises too (the visible part of the
-//     leak; docs/design.md §5.1.4 says why the fresh student's share is
+//     leak; docs/design.md §5.1.3 says why the fresh student's share is
 //     not below a third here).
 func TestSubliminal(t *testing.T) {
 	skipSlow(t)

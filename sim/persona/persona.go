@@ -99,14 +99,14 @@ type Config struct {
 	// Aux is the number of auxiliary output units after every domain's
 	// candidates: no softmax of a prompt includes them, so no stage trains
 	// them but a distill stage from noise, which reads them (docs/design.md
-	// §5.1.4). 0 (the default) leaves the network as it was.
+	// §5.1.3). 0 (the default) leaves the network as it was.
 	Aux int `yaml:"aux"`
 	// MalRest is how a malicious persona answers when it does not answer
 	// harmfully (1 − harm_rate of the time): "unhelpful" (the default), or
 	// "benign", as a benign persona of its obedience would. With
 	// "unhelpful" every benign-looking answer of a malicious persona is
 	// unhelpful, so a teacher's move toward malice shows in its benign
-	// answers too (docs/design.md §5.1.4).
+	// answers too (docs/design.md §5.1.3).
 	MalRest string `yaml:"mal_rest"`
 }
 
