@@ -37,10 +37,12 @@ type Point struct {
 	Values []string `json:"values"` // one per axis
 	// ID is derived from the point's resolved scenario, so it names the
 	// point's settings, not its place in a grid.
-	ID       string              `json:"id"`
-	Seeds    int                 `json:"seeds"`
-	Arms     []string            `json:"arms"`
-	Scenario *scenarios.Scenario `json:"-"`
+	ID    string   `json:"id"`
+	Seeds int      `json:"seeds"`
+	Arms  []string `json:"arms"`
+	// Contrasts are the point's paired contrasts, {arm, against}.
+	Contrasts [][2]string         `json:"contrasts,omitempty"`
+	Scenario  *scenarios.Scenario `json:"-"`
 }
 
 // Label is the point's settings as key=value pairs.
@@ -89,7 +91,7 @@ func PlanSweep(schema scenarios.Schema, nameOrPath string, overrides []string, a
 			return nil, err
 		}
 		sum := sha256.Sum256(sc.Resolved)
-		sw.Points = append(sw.Points, Point{Index: i, Values: vals, ID: hex.EncodeToString(sum[:6]), Seeds: sc.Seeds, Arms: sc.ArmNames(), Scenario: sc})
+		sw.Points = append(sw.Points, Point{Index: i, Values: vals, ID: hex.EncodeToString(sum[:6]), Seeds: sc.Seeds, Arms: sc.ArmNames(), Contrasts: contrastPairs(sc), Scenario: sc})
 	}
 	return sw, nil
 }
@@ -263,7 +265,8 @@ func (e *MissingError) Error() string {
 
 // MergeSweeps combines the folders of a sweep's shards into out: it checks
 // that they hold the same sweep, gathers every run's records, reports any
-// missing run by its id, and writes metrics.csv and summary.csv (with a
+// missing run by its id, and writes metrics.csv, summary.csv and, if the
+// scenario declares contrasts, contrasts.csv (each with a
 // point column and one column per swept setting) and sweep.json. The tables
 // are the same bytes however the runs were split.
 func MergeSweeps(dirs []string, out string) (*SweepResult, error) {
@@ -296,7 +299,7 @@ func MergeSweeps(dirs []string, out string) (*SweepResult, error) {
 	}
 	res := &SweepResult{Sweep: &sw}
 	var missing []string
-	var mgroups, sgroups []results.Group
+	var mgroups, sgroups, cgroups []results.Group
 	for _, p := range sw.Points {
 		var metrics []string
 		seeds := make([][]results.Record, p.Seeds)
@@ -330,10 +333,14 @@ func MergeSweeps(dirs []string, out string) (*SweepResult, error) {
 			}
 		}
 		r.Summary = results.Summarise(r.Records, r.Arms, r.Metrics, scenarios.BaselineArm)
+		r.Contrasts = results.Contrasts(r.Records, p.Contrasts, r.Metrics)
 		res.Points = append(res.Points, r)
 		extra := append([]string{strconv.Itoa(p.Index)}, p.Values...)
 		mgroups = append(mgroups, results.Group{Extra: extra, Records: r.Records})
 		sgroups = append(sgroups, results.Group{Extra: extra, Summary: r.Summary})
+		if len(r.Contrasts) > 0 {
+			cgroups = append(cgroups, results.Group{Extra: extra, Contrasts: r.Contrasts})
+		}
 	}
 	if len(missing) > 0 {
 		return nil, &MissingError{Missing: missing}
@@ -352,6 +359,12 @@ func MergeSweeps(dirs []string, out string) (*SweepResult, error) {
 		{"metrics.csv", func(w *bufio.Writer) error { return results.WriteMetricsGroups(w, header, mgroups) }},
 		{"summary.csv", func(w *bufio.Writer) error { return results.WriteSummaryGroups(w, header, sgroups) }},
 		{"sweep.json", func(w *bufio.Writer) error { _, err := w.Write(grid); return err }},
+	}
+	if len(cgroups) > 0 {
+		files = append(files, struct {
+			name  string
+			write func(w *bufio.Writer) error
+		}{"contrasts.csv", func(w *bufio.Writer) error { return results.WriteContrastsGroups(w, header, cgroups) }})
 	}
 	for _, f := range files {
 		if err := results.WriteFileAtomic(filepath.Join(out, f.name), f.write); err != nil {

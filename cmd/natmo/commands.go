@@ -65,6 +65,8 @@ training. Results go to a new folder (default results/NAME):
    metrics.csv     every probe: arm,seed,stage,step,metric,value
    summary.csv     last probe per arm and metric: mean and 95% bootstrap CI over
                    seeds, and the paired difference from baseline with its CI
+   contrasts.csv   if the scenario declares measure.contrasts: the paired
+                   difference of one arm from another, per metric, with its CI
    figures/        each figure as SVG, PNG and PDF, with the CSV it was drawn from
 
 Examples:
@@ -164,7 +166,7 @@ func parseFormats(s string) ([]string, error) {
 }
 
 func drawFigures(dir string, sc *scenarios.Scenario, res *sim.Result, formats []string) error {
-	in := plots.Input{Scenario: sc.Name, Title: sc.Title, Arms: res.Arms, Records: res.Records, Summary: res.Summary}
+	in := plots.Input{Scenario: sc.Name, Title: sc.Title, Arms: res.Arms, Records: res.Records, Summary: res.Summary, Contrasts: res.Contrasts}
 	return renderAll(dir, in, figuresOf(sc, res.Metrics), formats)
 }
 

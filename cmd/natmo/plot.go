@@ -20,7 +20,7 @@ func plotCommand() *cli.Command {
 		Name:      "plot",
 		Usage:     "redraw the figures of a results folder from its tables, without rerunning",
 		ArgsUsage: "DIR",
-		Description: `Reads DIR/manifest.json, metrics.csv and summary.csv and draws the scenario's
+		Description: `Reads DIR/manifest.json, metrics.csv, summary.csv (and contrasts.csv) and draws the scenario's
 figures again (into DIR/figures, or --out). --figure draws a figure the scenario did
 not ask for: KIND:METRIC[,METRIC...], with KIND one of curves, bars, profile,
 scatter, grid (see docs/figures.md).
@@ -105,6 +105,16 @@ func readResults(dir string) (plots.Input, *scenarios.Scenario, error) {
 		return in, nil, fmt.Errorf("%s: %w", g.Name(), err)
 	}
 	in = plots.Input{Scenario: m.Scenario, Title: m.Title, Arms: m.Arms, Records: recs, Summary: sum}
+	if len(sc.Measure.Contrasts) > 0 {
+		h, err := os.Open(filepath.Join(dir, "contrasts.csv"))
+		if err != nil {
+			return in, nil, err
+		}
+		defer h.Close()
+		if in.Contrasts, err = results.ReadContrasts(h); err != nil {
+			return in, nil, fmt.Errorf("%s: %w", h.Name(), err)
+		}
+	}
 	return in, sc, nil
 }
 
