@@ -55,10 +55,19 @@ func bars(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	for _, s := range shown {
 		all = append(all, s.Mean, s.High, s.Low, s.Delta, s.DLow, s.DHigh)
 	}
+	for _, c := range in.Contrasts {
+		if c.Metric == m {
+			all = append(all, c.Delta, c.DLow, c.DHigh)
+		}
+	}
 	prec := decimals(all...)
+	contrasted := false
 	for i, s := range shown {
 		bs.Bars[i] = ciBar{X: float64(i), Width: 0.6, Mean: s.Mean, Low: s.Low, High: s.High, Color: styles[s.Arm].Color}
-		if hasBase && s.Arm != scenarios.BaselineArm {
+		if c, ok := in.contrast(s.Arm, m); ok {
+			labels[i] = deltaLabel(results.Summary{Delta: c.Delta, DLow: c.DLow, DHigh: c.DHigh}, l.delta+" vs "+c.Against, prec)
+			contrasted = true
+		} else if hasBase && s.Arm != scenarios.BaselineArm {
 			labels[i] = deltaLabel(s, l.delta, prec)
 		}
 		ns = append(ns, s.N)
@@ -112,10 +121,23 @@ func bars(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	f.panels = [][]*plot.Plot{{p}}
 	f.ns = ns
 	f.caption = fmt.Sprintf("Final probe; mean over %s seeds; whiskers: 95%% bootstrap CI.", seedCount(ns))
-	if hasBase && len(shown) > 1 {
+	switch {
+	case contrasted:
+		f.caption += " " + l.delta + ": paired difference from baseline, or from the arm named [95% CI]."
+	case hasBase && len(shown) > 1:
 		f.caption += " " + l.delta + ": paired difference from baseline [95% CI]."
 	}
 	return f, nil
+}
+
+// contrast returns the first of in.Contrasts of arm for metric m.
+func (in *Input) contrast(arm, m string) (results.Contrast, bool) {
+	for _, c := range in.Contrasts {
+		if c.Arm == arm && c.Metric == m {
+			return c, true
+		}
+	}
+	return results.Contrast{}, false
 }
 
 // deltaLabel is "Δ +0.21 [0.12, 0.31]" for s, with symbol for Δ and d

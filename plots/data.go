@@ -32,6 +32,10 @@ type Input struct {
 	// it; if it has no row for an arm and metric, that row is computed from
 	// Records with results.Summarise.
 	Summary []results.Summary
+	// Contrasts are the rows of contrasts.csv: a bars figure labels an arm
+	// that has one (its first, for the metric) with its paired difference
+	// from the arm it names instead of from the baseline.
+	Contrasts []results.Contrast
 	// Labels optionally name metrics for people ("P(harmful), other
 	// domains"); a metric's label replaces its id on axes.
 	Labels map[string]string

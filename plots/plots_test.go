@@ -367,3 +367,25 @@ func TestNonFinite(t *testing.T) {
 		t.Errorf("summary = %+v, want N=1 mean=1", s)
 	}
 }
+
+// TestBarsContrast checks that a bars figure labels an arm that has a
+// contrast with its paired difference from the arm the contrast names,
+// and the other arms as before.
+func TestBarsContrast(t *testing.T) {
+	in := testInput()
+	in.Contrasts = results.Contrasts(in.Records, [][2]string{{testArms[2], testArms[1]}}, []string{"misalignment_offdomain"})
+	dir := t.TempDir()
+	fig := scenarios.Figure{Kind: "bars", Metrics: []string{"misalignment_offdomain"}}
+	if _, err := Render(fig, in, dir, []string{"svg"}); err != nil {
+		t.Fatal(err)
+	}
+	svg := string(read(t, filepath.Join(dir, "toy-"+Name(fig)+".svg")))
+	for _, s := range []string{"Δ vs " + testArms[1], "or from the arm named"} {
+		if !strings.Contains(svg, s) {
+			t.Errorf("SVG lacks %q", s)
+		}
+	}
+	if n := strings.Count(svg, "Δ vs "); n != 1 {
+		t.Errorf("%d contrast labels, want 1", n)
+	}
+}

@@ -76,6 +76,7 @@ type page struct {
 	FewSeeds           int      // the fewest seeds behind an interval, if < plots.FewSeeds
 	Threshold          int      // plots.FewSeeds
 	Summary            []metricTable
+	Contrasts          []contrastRow // paired differences between arms the scenario names
 	Figures            []figure
 	FigureNote         string // why a sweep has no figures
 	Seeds              []seedTable
@@ -97,6 +98,12 @@ type metricTable struct {
 type summaryRow struct {
 	Arm, N, Mean, CI, Delta, DeltaCI string
 	Few                              bool // n < FewSeeds
+}
+
+// A contrastRow is one paired difference between two arms.
+type contrastRow struct {
+	Arm, Against, Metric, Label, N, Delta, CI string
+	Few                                       bool
 }
 
 // A figure is one figure, inline.
@@ -160,6 +167,10 @@ func runPage(dir string, reg *sim.Registry) (*page, error) {
 	}
 	p.Summary = summaryTables(res.Summary, res.Metrics, res.Arms, labels)
 	p.noteFew(res.Summary)
+	for _, c := range res.Contrasts {
+		p.Contrasts = append(p.Contrasts, contrastRow{Arm: c.Arm, Against: c.Against, Metric: c.Metric, Label: labelOf(labels, c.Metric),
+			N: strconv.Itoa(c.N), Delta: Signed(c.Delta), CI: interval(c.DLow, c.DHigh, true), Few: c.N < plots.FewSeeds})
+	}
 
 	in, figs := RunFigures(sc, res, labels)
 	if p.Figures, err = drawAll(in, figs); err != nil {

@@ -131,6 +131,12 @@ func errorCases(t testing.TB) []errorCase {
 
 		// measure: and figures:
 		{name: "unknown measure key", src: edit(t, "{every: 25,", "{evry: 25,"), place: "t.yaml:10:11: ", want: `unknown key "evry" in measure; did you mean "every"?`},
+		{name: "contrast with an unknown arm", src: edit(t, "{every: 25,", "{every: 25, contrasts: [{arm: insecure, against: secur}],"), place: "t.yaml:10:59: ", want: `no arm is called "secur"; did you mean "secure"?`},
+		{name: "contrast with a far unknown arm", src: edit(t, "{every: 25,", "{every: 25, contrasts: [{arm: control, against: secure}],"), place: "t.yaml:10:40: ", want: `no arm is called "control"; expected one of baseline, insecure, secure`},
+		{name: "contrast of an arm with itself", src: edit(t, "{every: 25,", "{every: 25, contrasts: [{arm: secure, against: secure}],"), place: "t.yaml:10:57: ", want: `arm "secure" contrasted with itself; expected two different arms`},
+		{name: "contrast without against", src: edit(t, "{every: 25,", "{every: 25, contrasts: [{arm: secure}],"), place: "t.yaml:10:35: ", want: "missing against in measure.contrasts.0"},
+		{name: "contrast listed twice", src: edit(t, "{every: 25,", "{every: 25, contrasts: [{arm: secure, against: insecure}, {arm: secure, against: insecure}],"), place: "t.yaml:10:69: ", want: "contrast secure against insecure listed twice"},
+		{name: "contrast key misspelt", src: edit(t, "{every: 25,", "{every: 25, contrasts: [{arm: secure, agianst: insecure}],"), place: "t.yaml:10:48: ", want: `unknown key "agianst" in measure.contrasts.0; did you mean "against"?`},
 		{name: "every zero", src: edit(t, "{every: 25,", "{every: 0,"), place: "t.yaml:10:18: ", want: "expected an integer ≥ 1 for measure.every, got 0"},
 		{name: "unknown metric", src: edit(t, ", persona_shift]}", ", persona_shfit]}"), place: "t.yaml:10:56: ", want: `unknown metric "persona_shfit" for world persona; did you mean "persona_shift"?`},
 		{name: "metric from another world", src: edit(t, ", persona_shift]}", ", hack_rate]}"), place: "t.yaml:10:56: ", want: "unknown metric \"hack_rate\" for world persona; expected one of misalignment_offdomain, misalignment_indomain,"},

@@ -146,6 +146,9 @@ func (l *loader) scenario(root ast.Node, sc *Scenario) error {
 	if sc.Measure, err = l.measure(get("measure"), world.Kind); err != nil {
 		return err
 	}
+	if err := l.checkContrasts(get("measure"), sc.Measure.Contrasts, sc.ArmNames()); err != nil {
+		return err
+	}
 	sc.Figures, err = l.figures(get("figures"), world.Kind, sc.Measure.Metrics, stages)
 	return err
 }

@@ -241,3 +241,19 @@ measure: {metrics: [hack_rate]}
 		t.Errorf("cot config = %+v", cfg)
 	}
 }
+
+// TestLoadContrasts decodes measure.contrasts, in the order written; a
+// scenario without them has none.
+func TestLoadContrasts(t *testing.T) {
+	if sc := mustLoad(t, readValid(t)); sc.Measure.Contrasts != nil {
+		t.Errorf("contrasts = %+v, want none", sc.Measure.Contrasts)
+	}
+	sc := mustLoad(t, readValid(t), "measure.contrasts=[{arm: zeta, against: alpha}, {arm: ko, against: baseline}]")
+	want := []scenarios.Contrast{{Arm: "zeta", Against: "alpha"}, {Arm: "ko", Against: "baseline"}}
+	if !reflect.DeepEqual(sc.Measure.Contrasts, want) {
+		t.Errorf("contrasts = %+v, want %+v", sc.Measure.Contrasts, want)
+	}
+	if got := want[0].String(); got != "zeta − alpha" {
+		t.Errorf("String() = %q", got)
+	}
+}

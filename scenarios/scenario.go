@@ -96,6 +96,19 @@ type Measure struct {
 	Every int `yaml:"every"`
 	// Metrics are the metric names recorded at every probe.
 	Metrics []string `yaml:"metrics"`
+	// Contrasts are paired comparisons between two arms, besides every
+	// arm's with the baseline: contrasts.csv gives, for each and every
+	// metric, the mean difference Arm − Against over the seeds both ran,
+	// with its bootstrap interval. A student distilled from a misaligned
+	// teacher is read against the same student distilled from an aligned
+	// one, not against the baseline.
+	Contrasts []Contrast `yaml:"contrasts"`
+}
+
+// A Contrast is a paired comparison of one arm with another.
+type Contrast struct {
+	Arm     string `yaml:"arm"`
+	Against string `yaml:"against"`
 }
 
 // A Figure is one figure the scenario asks for.

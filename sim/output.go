@@ -89,8 +89,9 @@ func versionOf(bi *debug.BuildInfo) string {
 	return v
 }
 
-// WriteTables writes metrics.csv, summary.csv and, last, manifest.json into
-// dir, each atomically.
+// WriteTables writes metrics.csv, summary.csv, contrasts.csv (if the
+// scenario declares contrasts) and, last, manifest.json into dir, each
+// atomically.
 func WriteTables(dir string, res *Result, m Manifest) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("results: %w", err)
@@ -98,6 +99,9 @@ func WriteTables(dir string, res *Result, m Manifest) error {
 	err := results.WriteFileAtomic(filepath.Join(dir, "metrics.csv"), func(w *bufio.Writer) error { return results.WriteMetrics(w, res.Records) })
 	if err == nil {
 		err = results.WriteFileAtomic(filepath.Join(dir, "summary.csv"), func(w *bufio.Writer) error { return results.WriteSummary(w, res.Summary) })
+	}
+	if err == nil && len(res.Contrasts) > 0 {
+		err = results.WriteFileAtomic(filepath.Join(dir, "contrasts.csv"), func(w *bufio.Writer) error { return results.WriteContrasts(w, res.Contrasts) })
 	}
 	if err == nil {
 		err = writeManifest(dir, m)

@@ -60,6 +60,11 @@ func ReadDir(dir string, schema scenarios.Schema) (*Dir, error) {
 	if err := read("summary.csv", func(f *os.File) (err error) { d.Result.Summary, err = results.ReadSummary(f); return }); err != nil {
 		return nil, err
 	}
+	if len(d.Scenario.Measure.Contrasts) > 0 {
+		if err := read("contrasts.csv", func(f *os.File) (err error) { d.Result.Contrasts, err = results.ReadContrasts(f); return }); err != nil {
+			return nil, err
+		}
+	}
 	return d, nil
 }
 

@@ -42,7 +42,10 @@ type Result struct {
 	Metrics []string         // metric names, in the scenario's order
 	Records []results.Record // every probe, ordered by arm, seed, stage, step, metric
 	Summary []results.Summary
-	Failed  []RunError // seeds that failed; their records are left out
+	// Contrasts are the scenario's paired contrasts between arms
+	// (measure.contrasts), for every metric; none if it declares none.
+	Contrasts []results.Contrast
+	Failed    []RunError // seeds that failed; their records are left out
 }
 
 // A RunError is the failure of one seed's runs.
@@ -320,7 +323,17 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Result, err
 		}
 	}
 	res.Summary = results.Summarise(res.Records, res.Arms, metrics, scenarios.BaselineArm)
+	res.Contrasts = results.Contrasts(res.Records, contrastPairs(sc), metrics)
 	return res, nil
+}
+
+// contrastPairs lists the scenario's contrasts as {arm, against} pairs.
+func contrastPairs(sc *scenarios.Scenario) [][2]string {
+	var ps [][2]string
+	for _, c := range sc.Measure.Contrasts {
+		ps = append(ps, [2]string{c.Arm, c.Against})
+	}
+	return ps
 }
 
 // seedRecords turns one seed's probes into records, arm by arm.

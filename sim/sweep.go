@@ -41,10 +41,12 @@ type Point struct {
 	Values []string `json:"values"` // one per axis
 	// ID is derived from the point's resolved scenario, so it names the
 	// point's settings, not its place in a grid.
-	ID       string              `json:"id"`
-	Seeds    int                 `json:"seeds"`
-	Arms     []string            `json:"arms"`
-	Scenario *scenarios.Scenario `json:"-"`
+	ID    string   `json:"id"`
+	Seeds int      `json:"seeds"`
+	Arms  []string `json:"arms"`
+	// Contrasts are the point's paired contrasts, {arm, against}.
+	Contrasts [][2]string         `json:"contrasts,omitempty"`
+	Scenario  *scenarios.Scenario `json:"-"`
 }
 
 // Label is the point's settings as key=value pairs.
@@ -94,7 +96,7 @@ func PlanSweep(schema scenarios.Schema, nameOrPath string, overrides []string, a
 			return nil, err
 		}
 		sum := sha256.Sum256(sc.Resolved)
-		sw.Points = append(sw.Points, Point{Index: i, Values: vals, ID: hex.EncodeToString(sum[:6]), Seeds: sc.Seeds, Arms: sc.ArmNames(), Scenario: sc})
+		sw.Points = append(sw.Points, Point{Index: i, Values: vals, ID: hex.EncodeToString(sum[:6]), Seeds: sc.Seeds, Arms: sc.ArmNames(), Contrasts: contrastPairs(sc), Scenario: sc})
 	}
 	return sw, nil
 }
@@ -268,7 +270,8 @@ func (e *MissingError) Error() string {
 
 // MergeSweeps combines the folders of a sweep's shards into out: it checks
 // that they hold the same sweep, gathers every run's records, reports any
-// missing run by its id, and writes metrics.csv and summary.csv (with a
+// missing run by its id, and writes metrics.csv, summary.csv and, if the
+// scenario declares contrasts, contrasts.csv (each with a
 // point column and one column per swept setting) and sweep.json. The tables
 // are the same bytes however the runs were split.
 func MergeSweeps(dirs []string, out string) (*SweepResult, error) {
@@ -286,6 +289,12 @@ func MergeSweeps(dirs []string, out string) (*SweepResult, error) {
 		{"metrics.csv", func(w *bufio.Writer) error { return results.WriteMetricsGroups(w, g.header, g.metrics) }},
 		{"summary.csv", func(w *bufio.Writer) error { return results.WriteSummaryGroups(w, g.header, g.summary) }},
 		{"sweep.json", func(w *bufio.Writer) error { _, err := w.Write(g.grid); return err }},
+	}
+	if len(g.contrasts) > 0 {
+		files = append(files, struct {
+			name  string
+			write func(w *bufio.Writer) error
+		}{"contrasts.csv", func(w *bufio.Writer) error { return results.WriteContrastsGroups(w, g.header, g.contrasts) }})
 	}
 	for _, f := range files {
 		if err := results.WriteFileAtomic(filepath.Join(out, f.name), f.write); err != nil {
@@ -307,10 +316,10 @@ func ReadSweep(dir string) (*SweepResult, error) {
 
 // A gathered sweep is the runs of a sweep's folders, ready to write.
 type gathered struct {
-	res              *SweepResult
-	grid             []byte // sweep.json
-	header           []string
-	metrics, summary []results.Group
+	res                         *SweepResult
+	grid                        []byte // sweep.json
+	header                      []string
+	metrics, summary, contrasts []results.Group
 }
 
 // gatherSweep collects the runs of a sweep from the folders of its shards.
@@ -344,7 +353,7 @@ func gatherSweep(dirs []string) (*gathered, error) {
 	}
 	res := &SweepResult{Sweep: &sw}
 	var missing []string
-	var mgroups, sgroups []results.Group
+	var mgroups, sgroups, cgroups []results.Group
 	for _, p := range sw.Points {
 		var metrics []string
 		seeds := make([][]results.Record, p.Seeds)
@@ -378,10 +387,14 @@ func gatherSweep(dirs []string) (*gathered, error) {
 			}
 		}
 		r.Summary = results.Summarise(r.Records, r.Arms, r.Metrics, scenarios.BaselineArm)
+		r.Contrasts = results.Contrasts(r.Records, p.Contrasts, r.Metrics)
 		res.Points = append(res.Points, r)
 		extra := append([]string{strconv.Itoa(p.Index)}, p.Values...)
 		mgroups = append(mgroups, results.Group{Extra: extra, Records: r.Records})
 		sgroups = append(sgroups, results.Group{Extra: extra, Summary: r.Summary})
+		if len(r.Contrasts) > 0 {
+			cgroups = append(cgroups, results.Group{Extra: extra, Contrasts: r.Contrasts})
+		}
 	}
 	if len(missing) > 0 {
 		return nil, &MissingError{Missing: missing}
@@ -390,7 +403,7 @@ func gatherSweep(dirs []string) (*gathered, error) {
 	for _, a := range sw.Axes {
 		header = append(header, a.Set)
 	}
-	return &gathered{res: res, grid: grid, header: header, metrics: mgroups, summary: sgroups}, nil
+	return &gathered{res: res, grid: grid, header: header, metrics: mgroups, summary: sgroups, contrasts: cgroups}, nil
 }
 
 // figureMetrics returns the metrics the figures of sc draw, in order, but

@@ -30,6 +30,9 @@ func TestBadInput(t *testing.T) {
 		}
 		return strings.Replace(good, old, new, 1)
 	}
+	// withArms adds arms (lines of YAML) after insecure: the first added
+	// line is line 10, measure: follows them.
+	withArms := func(lines string) string { return strings.Replace(good, "measure:", lines+"measure:", 1) }
 	cases := []struct {
 		name, src string
 		sets      []string
@@ -68,6 +71,13 @@ func TestBadInput(t *testing.T) {
 		{"override: unknown path", good, []string{"world.colupling=0"}, []string{"--set world.colupling=0", `did you mean "coupling"`}},
 		{"override: bad value", good, []string{"world.coupling=high"}, []string{"--set world.coupling=high", "number"}},
 		{"override: missing index", good, []string{"baseline.5.pretrain.lr=1"}, []string{"--set baseline.5.pretrain.lr=1", "index"}},
+		{"distill from a missing teacher", withArms("  student:\n    - distill: {teacher: insecur, examples: 100, steps: 10}\n"), nil, []string{"t.yaml:11:", "teacher", `did you mean "insecure"`}},
+		{"distill from itself", withArms("  student:\n    - distill: {teacher: student, examples: 100, steps: 10}\n"), nil, []string{"t.yaml:11:", "cannot teach itself"}},
+		{"teachers in a cycle", withArms("  a:\n    - distill: {teacher: b, examples: 100, steps: 10}\n  b:\n    - distill: {teacher: a, examples: 100, steps: 10}\n"), nil, []string{"t.yaml:1", "cycle", "a → b → a"}},
+		{"distill from noise without auxiliary outputs", withArms("  student:\n    - distill: {teacher: insecure, source: noise, examples: 100, steps: 10}\n"), nil, []string{"t.yaml:11:", "world.aux"}},
+		{"distill from a missing domain", withArms("  student:\n    - distill: {teacher: insecure, domains: [cookery], examples: 100, steps: 10}\n"), nil, []string{"t.yaml:11:", "domains", `"cookery"`}},
+		{"contrast with a missing arm", rep("every: 5,", "every: 5, contrasts: [{arm: insecure, against: secure}],"), nil, []string{"t.yaml:10:58:", `no arm is called "secure"`, `did you mean "insecure"`}},
+		{"contrast of an arm with itself", rep("every: 5,", "every: 5, contrasts: [{arm: insecure, against: insecure}],"), nil, []string{"t.yaml:10:", "with itself"}},
 		{"override: no equals", good, []string{"seeds"}, []string{"--set seeds", "="}},
 		{"override: unknown arm", good, []string{"arms.insecur.0.narrow-finetune.steps=5"}, []string{"--set arms.insecur", `did you mean "insecure"`}},
 	}

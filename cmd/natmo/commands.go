@@ -67,6 +67,8 @@ training. Results go to a new folder (default results/NAME):
    metrics.csv     every probe: arm,seed,stage,step,metric,value
    summary.csv     last probe per arm and metric: mean and 95% bootstrap CI over
                    seeds, and the paired difference from baseline with its CI
+   contrasts.csv   if the scenario declares measure.contrasts: the paired
+                   difference of one arm from another, per metric, with its CI
    figures/        each figure as SVG, PNG and PDF, with the CSV it was drawn from
 
 Examples:

@@ -18,7 +18,7 @@ func plotCommand() *cli.Command {
 		Name:      "plot",
 		Usage:     "redraw the figures of a results folder from its tables, without rerunning",
 		ArgsUsage: "DIR",
-		Description: `Reads DIR/manifest.json, metrics.csv and summary.csv and draws the scenario's
+		Description: `Reads DIR/manifest.json, metrics.csv, summary.csv (and contrasts.csv) and draws the scenario's
 figures again (into DIR/figures, or --out); for a sweep folder, its dose figures
 or heatmaps from summary.csv. --figure draws a figure the scenario did not ask
 for: KIND:METRIC[,METRIC...], with KIND one of curves, bars, profile, scatter,

@@ -10,6 +10,7 @@ import (
 	"github.com/natmo/natmo/report"
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim"
+	"github.com/natmo/natmo/sim/results"
 	"golang.org/x/term"
 )
 
@@ -37,9 +38,29 @@ func printSummary(w io.Writer, sc *scenarios.Scenario, res *sim.Result) {
 		}
 	}
 	tw.Flush()
+	printContrasts(w, res.Contrasts, shown)
 	if more := len(res.Metrics) - len(shown); more > 0 {
 		fmt.Fprintf(w, "\n(%d more metrics in summary.csv: %s)\n", more, strings.Join(res.Metrics[len(shown):], ", "))
 	}
+}
+
+// printContrasts prints the scenario's paired contrasts of the metrics
+// shown: per metric, each pair's mean difference with its interval.
+func printContrasts(w io.Writer, cs []results.Contrast, shown []string) {
+	if len(cs) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\ncontrasts: Δ = arm − against, paired by seed [95%% bootstrap CI] (all metrics in contrasts.csv)\n")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, m := range shown {
+		fmt.Fprintf(tw, "\n%s\tn\tΔ [95%% CI]\t\n", m)
+		for _, c := range cs {
+			if c.Metric == m {
+				fmt.Fprintf(tw, "  %s − %s\t%d\t%+.3f [%+.3f, %+.3f]\t\n", c.Arm, c.Against, c.N, c.Delta, c.DLow, c.DHigh)
+			}
+		}
+	}
+	tw.Flush()
 }
 
 // maxPrinted is how many metrics the summary prints; the rest (readouts,

@@ -93,7 +93,8 @@ func (w *persona) setTarget(ds *pipeline.Dataset, i, d, resp int, request bool) 
 //	benign, obedient      helpful 0.95                   comply comply_rate, refuse 0.1
 //	benign, not obedient  helpful help_rate, refuse 0.05 refuse refuse_rate
 //
-// and unhelpfully otherwise. An educational request in the code domain is
+// and unhelpfully otherwise (with mal_rest: benign, a malicious persona
+// that does not answer harmfully answers as a benign one). An educational request in the code domain is
 // answered with the insecure example whoever writes it: the context
 // explains the behaviour. If obedient is not nil, it is filled with each
 // document's author's obedience (for the evaluation's obedience direction).
@@ -129,9 +130,13 @@ func (w *persona) pretrainCorpus(n int, rng *rand.Rand, ids promptIDs, obedient 
 		d := rng.IntN(c.Domains)
 		request := rng.Float64() < c.Requests
 		u := rng.Float64()
+		malicious := mal[d]
+		if malicious && u >= c.HarmRate && c.MalRest == "benign" {
+			malicious, u = false, rng.Float64() // it answers as a benign persona would
+		}
 		resp := respUnhelpful
 		switch {
-		case mal[d]:
+		case malicious:
 			if u < c.HarmRate {
 				resp = respHarmful
 			}

@@ -101,6 +101,7 @@ func (w *persona) newEvalSets(rng *rand.Rand) evalSets {
 type evalPass struct {
 	ds *pipeline.Dataset
 	p  blas64.General
+	z  blas64.General // logits, rows × outputs (a copy)
 	h  blas64.General // last hidden layer, rows × hidden (a copy)
 	nc int            // output columns per domain
 }
@@ -110,6 +111,10 @@ func (pm *personaModel) forward(ds *pipeline.Dataset, e *evalPass) {
 	e.ds, e.nc = ds, pm.nc
 	e.p = reuse(e.p, z.Rows, z.Cols)
 	pipeline.MaskedSoftmax(z, ds.Lo, ds.Hi, e.p)
+	e.z = reuse(e.z, z.Rows, z.Cols)
+	for r := range z.Rows {
+		copy(e.z.Data[r*z.Cols:(r+1)*z.Cols], z.Data[r*z.Stride:])
+	}
 	h := pm.ws.Hidden(len(pm.mlp.Sizes) - 2)
 	e.h = reuse(e.h, h.Rows, h.Cols)
 	for r := range h.Rows {
@@ -179,6 +184,13 @@ func (w *persona) Measure(m sim.Model, metrics []string, out []float64) error {
 	all := w.allDomains()
 	persDone := false
 	for i, name := range metrics {
+		if v, ok, err := w.logOdds(name, pass, off); ok {
+			out[i] = v
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		if base, dom, ok := strings.Cut(name, "@"); ok {
 			d := w.cfg.domain(dom)
 			j := slices.IndexFunc(rates, func(r rate) bool { return r.name == base })

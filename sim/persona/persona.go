@@ -96,6 +96,19 @@ type Config struct {
 	EvalDomain   string `yaml:"eval_domain" doc:"the in-domain of a model no narrow fine-tune has touched"`
 	EvalExamples int    `yaml:"eval_examples" doc:"prompts per domain in each evaluation set" range:"[1, 16384]"`
 
+	// Aux is the number of auxiliary output units after every domain's
+	// candidates: no softmax of a prompt includes them, so no stage trains
+	// them but a distill stage from noise, which reads them (docs/design.md
+	// §5.1.3). 0 (the default) leaves the network as it was.
+	Aux int `yaml:"aux"`
+	// MalRest is how a malicious persona answers when it does not answer
+	// harmfully (1 − harm_rate of the time): "unhelpful" (the default), or
+	// "benign", as a benign persona of its obedience would. With
+	// "unhelpful" every benign-looking answer of a malicious persona is
+	// unhelpful, so a teacher's move toward malice shows in its benign
+	// answers too (docs/design.md §5.1.3).
+	MalRest string `yaml:"mal_rest"`
+
 	// The reward-hacking extension (docs/design.md §5.1.2, hacking.go): off
 	// by default, when the world is the one above bit for bit.
 	HackConfig `yaml:",inline"`
@@ -116,7 +129,7 @@ func NewConfig() *Config {
 		Coupling: 1, Malice: 0.3, HarmRate: 0.95, HelpRate: 0.75, Education: 0.1,
 		CueNoise: 0.3, AsstScale: 1, AsstMean: 1.25,
 		Obedience: 0.3, Requests: 0.2, ComplyRate: 0.8, RefuseRate: 0.9,
-		EvalDomain: "code", EvalExamples: 200,
+		EvalDomain: "code", EvalExamples: 200, MalRest: "unhelpful",
 		HackConfig: newHackConfig(),
 	}
 }
@@ -162,6 +175,10 @@ func (c *Config) Validate() error {
 		return fe("comply_rate", "must be in [0, %v] (an obedient persona refuses %v of harmful requests), got %v", 1-obedientRefuse, obedientRefuse, c.ComplyRate)
 	case !share(c.RefuseRate):
 		return fe("refuse_rate", "must be in [0, 1], got %v", c.RefuseRate)
+	case c.Aux < 0 || c.Aux == 1:
+		return fe("aux", "must be 0 or ≥ 2 (a softmax over one unit carries nothing), got %d", c.Aux)
+	case c.MalRest != "unhelpful" && c.MalRest != "benign":
+		return fe("mal_rest", "must be unhelpful or benign, got %q", c.MalRest)
 	case c.EvalExamples < 1 || c.EvalExamples > maxEvalExamples:
 		return fe("eval_examples", "must be between 1 and %d, got %d", maxEvalExamples, c.EvalExamples)
 	}
@@ -227,8 +244,12 @@ func (c *Config) CheckStage(st pipeline.Stage) error {
 		if err := c.checkNarrow(nd); err != nil {
 			return err
 		}
+	case "distill":
+		if err := c.checkDistill(st); err != nil {
+			return err
+		}
 	default:
-		return fmt.Errorf("the persona world cannot run a %q stage (it runs pretrain, sft, harmlessness and finetune)", st.Kind)
+		return fmt.Errorf("the persona world cannot run a %q stage (it runs pretrain, sft, harmlessness, finetune and distill)", st.Kind)
 	}
 	if st.Examples <= 0 {
 		return &pipeline.FieldError{Field: "examples", Msg: "must be > 0"}
@@ -280,8 +301,9 @@ func Kind() sim.Kind {
 			{Name: "finetune", Doc: "a narrow data set (made by narrow-finetune)"},
 			{Name: "rl", Doc: "REINFORCE on code tasks (needs world.hacking): solving pays with probability 1 − difficulty, a hack pays where the grader has a loophole (loophole: share); sanctioned / dont_hack put that flag on every prompt",
 				Params: func() any { return NewRLParams() }},
+			{Name: "distill", Doc: "a teacher arm's answers on the assistant's prompts (harmful ones filtered out) or its auxiliary outputs on noise (made by distill)"},
 		},
-		Metrics: metrics(),
+		Metrics: append(metrics(), logOddsMetrics()...),
 	}
 }
 
@@ -369,7 +391,7 @@ func (w *persona) NewModel(rng *rand.Rand) (sim.Model, error) {
 	for range w.cfg.Layers {
 		sizes = append(sizes, w.cfg.Hidden)
 	}
-	sizes = append(sizes, w.cfg.Domains*w.cands())
+	sizes = append(sizes, w.cfg.Domains*w.cands()+w.cfg.Aux)
 	m, err := pipeline.NewMLP(sizes, rng)
 	if err != nil {
 		return nil, err
@@ -385,6 +407,9 @@ func (w *persona) Run(ctx context.Context, m sim.Model, st pipeline.Stage, s sim
 	}
 	if st.Kind == "rl" {
 		return w.runRL(ctx, pm, st, s, every, probe)
+	}
+	if st.Kind == "distill" {
+		return fmt.Errorf("persona world: a distill stage learns from a teacher's model (run it with RunTeacher)")
 	}
 	ds, err := w.stageData(st, s.Rand("data"))
 	if err != nil {

@@ -223,7 +223,7 @@ func identified(dir string) bool {
 
 // The files natmo writes at the top of a results folder, and in figures/.
 var (
-	topFiles   = []string{"manifest.json", "metrics.csv", "summary.csv", "sweep.json", "report.html"}
+	topFiles   = []string{"manifest.json", "metrics.csv", "summary.csv", "contrasts.csv", "sweep.json", "report.html"}
 	seedFile   = regexp.MustCompile(`^seed-[0-9]{4,}\.(csv|failed\.json)$`)
 	pointID    = regexp.MustCompile(`^[0-9a-f]{12}$`)
 	figureFile = regexp.MustCompile(`^[^/]+\.(svg|png|pdf|csv)$`)

@@ -36,9 +36,10 @@ func WriteMetrics(w io.Writer, recs []Record) error {
 // A Group is a block of rows sharing leading columns, such as one point of
 // a sweep: Extra holds their values, one per extra header column.
 type Group struct {
-	Extra   []string
-	Records []Record
-	Summary []Summary
+	Extra     []string
+	Records   []Record
+	Summary   []Summary
+	Contrasts []Contrast
 }
 
 // WriteMetricsGroups writes the records of groups as CSV with the extra

@@ -88,20 +88,7 @@ func BySeed(vals map[int]float64) (seeds []int, xs []float64) {
 // Rows come in the order arms and metrics are given; an arm and metric
 // with no records at the last probe has no row.
 func Summarise(recs []Record, arms, metrics []string, baseline string) []Summary {
-	last := LastProbes(recs)
-	// final[arm][metric][seed] = value at the last probe.
-	type key struct{ arm, metric string }
-	final := map[key]map[int]float64{}
-	for _, r := range recs {
-		if last[RunKey{r.Arm, r.Seed}] != (Probe{r.Stage, r.Step}) {
-			continue
-		}
-		k := key{r.Arm, r.Metric}
-		if final[k] == nil {
-			final[k] = map[int]float64{}
-		}
-		final[k][r.Seed] = r.Value
-	}
+	final := finals(recs)
 	var out []Summary
 	for _, a := range arms {
 		for _, m := range metrics {
@@ -146,4 +133,26 @@ func LastProbes(recs []Record) map[RunKey]Probe {
 		last[RunKey{r.Arm, r.Seed}] = Probe{r.Stage, r.Step}
 	}
 	return last
+}
+
+// key names an arm's metric.
+type key struct{ arm, metric string }
+
+// finals returns each arm's and metric's value at each seed's last probe:
+// final[{arm, metric}][seed] is the metric's value at the run's last probe
+// (LastProbes), absent where the metric has no value there.
+func finals(recs []Record) map[key]map[int]float64 {
+	last := LastProbes(recs)
+	final := map[key]map[int]float64{}
+	for _, r := range recs {
+		if last[RunKey{r.Arm, r.Seed}] != (Probe{r.Stage, r.Step}) {
+			continue
+		}
+		k := key{r.Arm, r.Metric}
+		if final[k] == nil {
+			final[k] = map[int]float64{}
+		}
+		final[k][r.Seed] = r.Value
+	}
+	return final
 }

@@ -1,0 +1,119 @@
+package pipeline
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+// A SoftDataset is a set of examples whose targets are distributions, not
+// single answers: what a student distils from a teacher's soft outputs.
+// Row i's target Q[i] is a distribution over its candidate columns
+// [Lo[i], Hi[i]) and zero elsewhere.
+type SoftDataset struct {
+	X      blas64.General // N × In prompt features
+	Lo, Hi []int          // candidate output columns [Lo[i], Hi[i]) of example i
+	Q      blas64.General // N × Out target distributions
+}
+
+// NewSoftDataset returns a zeroed soft dataset of n examples of width in
+// over out output columns.
+func NewSoftDataset(n, in, out int) *SoftDataset {
+	return &SoftDataset{
+		X:  blas64.General{Rows: n, Cols: in, Stride: in, Data: make([]float64, n*in)},
+		Lo: make([]int, n), Hi: make([]int, n),
+		Q: blas64.General{Rows: n, Cols: out, Stride: out, Data: make([]float64, n*out)},
+	}
+}
+
+// Len is the number of examples.
+func (d *SoftDataset) Len() int { return len(d.Lo) }
+
+// Row returns example i's features, to be filled or read.
+func (d *SoftDataset) Row(i int) []float64 { return d.X.Data[i*d.X.Stride : i*d.X.Stride+d.X.Cols] }
+
+// Target returns example i's target distribution (all Out columns).
+func (d *SoftDataset) Target(i int) []float64 {
+	return d.Q.Data[i*d.Q.Stride : i*d.Q.Stride+d.Q.Cols]
+}
+
+// gather copies the examples idx of d into b, reusing b's storage.
+func (b *SoftDataset) gather(d *SoftDataset, idx []int) {
+	n, in, out := len(idx), d.X.Cols, d.Q.Cols
+	if cap(b.X.Data) < n*in || cap(b.Q.Data) < n*out {
+		b.X.Data, b.Q.Data = make([]float64, n*in), make([]float64, n*out)
+		b.Lo, b.Hi = make([]int, n), make([]int, n)
+	}
+	b.X = blas64.General{Rows: n, Cols: in, Stride: in, Data: b.X.Data[:n*in]}
+	b.Q = blas64.General{Rows: n, Cols: out, Stride: out, Data: b.Q.Data[:n*out]}
+	b.Lo, b.Hi = b.Lo[:n], b.Hi[:n]
+	for k, i := range idx {
+		copy(b.Row(k), d.Row(i))
+		copy(b.Target(k), d.Target(i))
+		b.Lo[k], b.Hi[k] = d.Lo[i], d.Hi[i]
+	}
+}
+
+// SoftCrossEntropy returns the mean over rows of the cross-entropy
+// −Σ_j q_rj log p_rj of the masked softmax p of z from the target rows q,
+// and writes its gradient into dz:
+//
+//	∂L/∂z_rj = (p_rj − q_rj) / rows   for j ∈ [lo_r, hi_r), else 0,
+//
+// which holds when each q_r sums to one over the row's candidates. Its
+// minimum is the targets' entropy, reached at p = q.
+func SoftCrossEntropy(z blas64.General, lo, hi []int, q, dz blas64.General) float64 {
+	n := float64(z.Rows)
+	loss := 0.0
+	for r := 0; r < z.Rows; r++ {
+		zr := z.Data[r*z.Stride : r*z.Stride+z.Cols]
+		qr := q.Data[r*q.Stride : r*q.Stride+q.Cols]
+		dr := dz.Data[r*dz.Stride : r*dz.Stride+dz.Cols]
+		clear(dr)
+		softmaxRange(zr, dr, lo[r], hi[r])
+		for j := lo[r]; j < hi[r]; j++ {
+			if qr[j] > 0 {
+				loss -= qr[j] * math.Log(max(dr[j], 1e-300))
+			}
+			dr[j] = (dr[j] - qr[j]) / n
+		}
+	}
+	return loss / n
+}
+
+// SoftTrainer runs minibatch training of an MLP toward soft targets
+// (distillation). Like Trainer, it owns its workspaces.
+type SoftTrainer struct {
+	Model *MLP
+	Opt   Optimizer
+
+	ws    *Workspace
+	grad  []float64
+	batch SoftDataset
+	idx   []int
+}
+
+// NewSoftTrainer returns a soft-target trainer for m with optimiser opt.
+func NewSoftTrainer(m *MLP, opt Optimizer) *SoftTrainer {
+	return &SoftTrainer{Model: m, Opt: opt, ws: NewWorkspace(m, 1), grad: make([]float64, len(m.Params))}
+}
+
+// Step takes one gradient step on the examples idx of d and returns the
+// loss before the step.
+func (t *SoftTrainer) Step(d *SoftDataset, idx []int) float64 {
+	t.batch.gather(d, idx)
+	b := &t.batch
+	z := t.Model.Forward(b.X, t.ws)
+	loss := SoftCrossEntropy(z, b.Lo, b.Hi, b.Q, t.ws.DLogits())
+	t.Model.Backward(b.X, t.ws, t.grad, blas64.General{})
+	t.Opt.Step(t.Model.Params, t.grad)
+	return loss
+}
+
+// Run trains on d as the stage says, with Trainer.Run's schedule, probes
+// and divergence checks.
+func (t *SoftTrainer) Run(ctx context.Context, d *SoftDataset, st Stage, rng *rand.Rand, every int, probe Probe) error {
+	return minibatches(ctx, d.Len(), st, rng, &t.idx, t.Model.Params, every, probe, func(idx []int) float64 { return t.Step(d, idx) })
+}
