@@ -100,14 +100,14 @@ type Config struct {
 	// candidates: no softmax of a prompt includes them, so no stage trains
 	// them but a distill stage from noise, which reads them (docs/design.md
 	// §5.1.3). 0 (the default) leaves the network as it was.
-	Aux int `yaml:"aux"`
+	Aux int `yaml:"aux" doc:"auxiliary output units after every domain's candidates, read only by a distill stage from noise (0: none)" range:"0 or ≥ 2"`
 	// MalRest is how a malicious persona answers when it does not answer
 	// harmfully (1 − harm_rate of the time): "unhelpful" (the default), or
 	// "benign", as a benign persona of its obedience would. With
 	// "unhelpful" every benign-looking answer of a malicious persona is
 	// unhelpful, so a teacher's move toward malice shows in its benign
 	// answers too (docs/design.md §5.1.3).
-	MalRest string `yaml:"mal_rest"`
+	MalRest string `yaml:"mal_rest" doc:"how a malicious persona answers when not harmfully: unhelpful, or benign (as a benign persona of its obedience)" range:"unhelpful or benign"`
 
 	// The reward-hacking extension (docs/design.md §5.1.2, hacking.go): off
 	// by default, when the world is the one above bit for bit.
