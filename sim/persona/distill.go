@@ -210,9 +210,9 @@ func sampleTargets(ds *pipeline.SoftDataset, rng *rand.Rand) *pipeline.Dataset {
 // log-odds far below zero), so a move that P(harmful) cannot see shows in
 // the log-odds.
 func logOddsMetrics() []sim.Metric {
-	ms := []sim.Metric{{Name: "harm_logodds_offdomain", Doc: "log P(harmful)/P(helpful) of the assistant on ordinary prompts off-domain, in nats (mean over prompts): the sensitive readout beside misalignment_offdomain"}}
+	ms := []sim.Metric{{Name: "harm_logodds_offdomain", Label: "log-odds harmful:helpful, other domains", Doc: "log P(harmful)/P(helpful) of the assistant on ordinary prompts off-domain, in nats (mean over prompts): the sensitive readout beside misalignment_offdomain"}}
 	for _, d := range domainNames {
-		ms = append(ms, sim.Metric{Name: "harm_logodds@" + d, Doc: "log P(harmful)/P(helpful) of the assistant on ordinary prompts in the " + d + " domain (harm_logodds_offdomain, per domain)"})
+		ms = append(ms, sim.Metric{Name: "harm_logodds@" + d, Label: "log-odds harmful:helpful, " + d, Doc: "log P(harmful)/P(helpful) of the assistant on ordinary prompts in the " + d + " domain (harm_logodds_offdomain, per domain)"})
 	}
 	return ms
 }

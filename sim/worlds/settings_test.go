@@ -221,3 +221,17 @@ func fixBase(v any) {
 		f.Set(reflect.MakeSlice(f.Type(), 1, 1))
 	}
 }
+
+// TestMetricsLabelled checks that every metric of every world has a label
+// for figures and reports, in words rather than its id.
+func TestMetricsLabelled(t *testing.T) {
+	reg := Default()
+	for _, n := range reg.Names() {
+		k, _ := reg.Lookup(n)
+		for _, m := range k.Metrics {
+			if m.Label == "" || m.Label == m.Name {
+				t.Errorf("world %s: metric %s has no label (sim.Metric.Label), so figures would name it by its id", n, m.Name)
+			}
+		}
+	}
+}
