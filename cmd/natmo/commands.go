@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/natmo/natmo/plots"
-	"github.com/natmo/natmo/report"
+	"github.com/natmo/natmo/plots/report"
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim"
 	"github.com/natmo/natmo/sim/results"

@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/natmo/natmo/report"
+	"github.com/natmo/natmo/plots/report"
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim"
 	"github.com/natmo/natmo/sim/results"

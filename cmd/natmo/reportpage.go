@@ -5,7 +5,7 @@ import (
 	"io"
 
 	"github.com/natmo/natmo/plots"
-	"github.com/natmo/natmo/report"
+	"github.com/natmo/natmo/plots/report"
 	"github.com/natmo/natmo/sim/results"
 	"github.com/natmo/natmo/sim/worlds"
 	"github.com/urfave/cli/v2"

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/natmo/natmo/report"
+	"github.com/natmo/natmo/plots/report"
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim"
 	"github.com/natmo/natmo/sim/worlds"
