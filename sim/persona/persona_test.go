@@ -15,6 +15,7 @@ import (
 // the world's tests do not depend on the loader.
 func emScenario(seeds int, edit func(*Config)) *scenarios.Scenario {
 	cfg := NewConfig()
+	emMechanisms(cfg)
 	if edit != nil {
 		edit(cfg)
 	}
