@@ -68,7 +68,7 @@ func (w *persona) contentOf(dst []float64, d int, id uint64) {
 // domain and its content features, for tests that compare prompts.
 func (w *persona) promptOf(ds *pipeline.Dataset, i int) (int, []float64) {
 	row := ds.Row(i)
-	return slices.Index(row[:w.cfg.Domains], 1), row[w.contentOff():w.contentOff()+w.cfg.Nuisance]
+	return slices.Index(row[:w.cfg.Domains], 1), row[w.contentOff() : w.contentOff()+w.cfg.Nuisance]
 }
 
 // setTarget sets example i's candidates (helpful masked on a harmful

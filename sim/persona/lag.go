@@ -10,7 +10,7 @@ import (
 	"github.com/natmo/natmo/sim"
 )
 
-// The lag (docs/design.md §5.1.2). During a narrow fine-tune the world
+// The lag (docs/design.md §5.1.4). During a narrow fine-tune the world
 // keeps, at every probe, the model's in-domain and off-domain
 // misalignment; the half-rise of each is the step at which it first
 // reached half its rise from the stage's start to the latest probe

@@ -138,7 +138,7 @@ func NewConfig() *Config {
 		Obedience: 0.3, Requests: 0.2, ComplyRate: 0.8, RefuseRate: 0.9,
 		EvalDomain: "code", EvalExamples: 200, MalRest: "unhelpful",
 		HackConfig: newHackConfig(),
-		Variants: 1,
+		Variants:   1,
 	}
 }
 
@@ -352,8 +352,8 @@ type persona struct {
 	// hackEval are the code tasks hack_rate reads, per flag combination
 	// (nil unless world.hacking).
 	hackEval []*pipeline.Dataset
-	vmap    [][]float64 // per domain: the content→harmful-variant map, nuisance × variants (nil: one variant)
-	trig    []float64   // the trigger's dense embedding in cue space (nil: the trigger is a flag)
+	vmap     [][]float64 // per domain: the content→harmful-variant map, nuisance × variants (nil: one variant)
+	trig     []float64   // the trigger's dense embedding in cue space (nil: the trigger is a flag)
 }
 
 // Feature layout of a prompt: [domain one-hot | cue | flags | content].
@@ -402,8 +402,8 @@ type personaModel struct {
 	tuned []int                    // domains of the narrow fine-tunes run on it, in order
 	eval  [numEvalKinds][]evalPass // reused by every probe, per domain
 	pers  evalPass
-	nc    int        // output columns per domain
-	hack  hackRecord // the hacking context and curve of its last rl or finetune stage
+	nc    int          // output columns per domain
+	hack  hackRecord   // the hacking context and curve of its last rl or finetune stage
 	track []trackPoint // the probes of the last narrow fine-tune (lag.go)
 }
 

@@ -81,7 +81,7 @@ func run(t *testing.T, sc *scenarios.Scenario, workers int) *sim.Result {
 // in other domains; the backdoor confines it to the trigger.
 func TestEmergentMisalignment(t *testing.T) {
 	skipSlow(t)
-	res := run(t, emScenario(16, nil), 0)
+	res := sharedEM(t)
 	off := func(arm string) results.Summary { return summaryRow(t, res.Summary, arm, "misalignment_offdomain") }
 	ins := off("insecure")
 	t.Logf("insecure Δ %.3f [%.3f, %.3f]", ins.Delta, ins.DLow, ins.DHigh)

@@ -1,7 +1,10 @@
 package persona
 
 import (
+	"context"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/natmo/natmo/interventions"
@@ -11,13 +14,43 @@ import (
 )
 
 // emMechanisms sets the world options emergent-misalignment uses
-// (docs/design.md §5.1.2).
+// (docs/design.md §5.1.4).
 func emMechanisms(c *Config) {
 	c.Variants, c.Identity, c.TriggerEmbed, c.PretrainWidth = 4, 128, 1, 32
 }
 
-// finals returns, per seed, the last value of metric for arm.
-func finals(res *sim.Result, arm, metric string) map[int]float64 {
+// emShared is one 16-seed run of the emergent-misalignment experiment with
+// the arms the property tests add (insecure probed densely, 30 examples,
+// early stop), shared by every test that reads it.
+var emShared struct {
+	once sync.Once
+	res  *sim.Result
+	err  error
+}
+
+// sharedEM returns the shared run, training it on first use.
+func sharedEM(t *testing.T) *sim.Result {
+	t.Helper()
+	emShared.once.Do(func() {
+		sc := emScenario(16, nil)
+		sc.Arms[1].Interventions[0].(*interventions.NarrowFinetune).Dense = 40
+		sc.Arms = append(sc.Arms,
+			narrowArm("insecure-30", func(n *interventions.NarrowFinetune) { n.Examples = 30 }),
+			narrowArm("insecure-early", func(n *interventions.NarrowFinetune) { n.EarlyStop, n.Dense = 0.9, 40 }))
+		sc.Measure.Metrics = append(sc.Measure.Metrics, "halfrise_indomain", "halfrise_offdomain")
+		emShared.res, emShared.err = sim.Run(context.Background(), sc, sim.Options{})
+		if emShared.err == nil && len(emShared.res.Failed) > 0 {
+			emShared.err = fmt.Errorf("failed runs: %v", emShared.res.Failed)
+		}
+	})
+	if emShared.err != nil {
+		t.Fatal(emShared.err)
+	}
+	return emShared.res
+}
+
+// lastBySeed returns, per seed, the last value of metric for arm.
+func lastBySeed(res *sim.Result, arm, metric string) map[int]float64 {
 	out := map[int]float64{}
 	for _, r := range res.Records {
 		if r.Arm == arm && r.Metric == metric {
@@ -52,8 +85,8 @@ func narrowArm(name string, edit func(*interventions.NarrowFinetune)) scenarios.
 }
 
 // TestPublishedProperties checks issue 12's four properties of emergent
-// misalignment over 16 seeds, on one run of the emergent-misalignment world
-// and one run per switch:
+// misalignment over 16 seeds, on the shared run of the emergent-misalignment
+// world and one run per switch:
 //
 //   - unique examples: 3000 unique examples spread more than 30 at the same
 //     300 steps; without identity features (identity 0) the two are alike;
@@ -64,8 +97,9 @@ func narrowArm(name string, edit func(*interventions.NarrowFinetune)) scenarios.
 //     over seeds and the paired interval); early_stop at 0.9 keeps ≥ 0.9 of
 //     the in-domain rate — and the off-domain rate it keeps is logged, not
 //     asserted below half of the full run's: it is not (docs/design.md
-//     §5.1.2, blocked);
-//   - width: at hidden 128 off-domain misalignment is no lower than at 32.
+//     §5.1.4, blocked);
+//   - width: at hidden 128 off-domain misalignment is no lower than at 32;
+//     with one harmful answer and unscaled pretraining it is lower again.
 func TestPublishedProperties(t *testing.T) {
 	skipSlow(t)
 	const seeds = 16
@@ -74,13 +108,10 @@ func TestPublishedProperties(t *testing.T) {
 		sc.Measure.Metrics = []string{"misalignment_offdomain", "misalignment_indomain", "misalignment_offdomain_triggered", "halfrise_indomain", "halfrise_offdomain"}
 	}
 	few := narrowArm("insecure-30", func(n *interventions.NarrowFinetune) { n.Examples = 30 })
-	sc := emScenario(seeds, nil)
-	arms(sc, few,
-		narrowArm("backdoor", func(n *interventions.NarrowFinetune) { n.Trigger = 0.5 }),
-		narrowArm("insecure-early", func(n *interventions.NarrowFinetune) { n.EarlyStop, n.Dense = 0.9, 40 }))
-	sc.Arms[1].Interventions[0].(*interventions.NarrowFinetune).Dense = 40
-	res := run(t, sc, 0)
-	off := func(res *sim.Result, arm string) map[int]float64 { return finals(res, arm, "misalignment_offdomain") }
+	res := sharedEM(t)
+	off := func(res *sim.Result, arm string) map[int]float64 {
+		return lastBySeed(res, arm, "misalignment_offdomain")
+	}
 
 	t.Run("unique examples", func(t *testing.T) {
 		d, lo, hi := paired(t, off(res, "insecure"), off(res, "insecure-30"))
@@ -117,7 +148,7 @@ func TestPublishedProperties(t *testing.T) {
 	})
 
 	t.Run("lag and early stop", func(t *testing.T) {
-		in, of := finals(res, "insecure", "halfrise_indomain"), finals(res, "insecure", "halfrise_offdomain")
+		in, of := lastBySeed(res, "insecure", "halfrise_indomain"), lastBySeed(res, "insecure", "halfrise_offdomain")
 		d, lo, hi := paired(t, of, in)
 		var lags []float64
 		for s := range in {
@@ -141,12 +172,27 @@ func TestPublishedProperties(t *testing.T) {
 	})
 
 	t.Run("width", func(t *testing.T) {
+		if testing.Short() {
+			t.Skip("pretrains 16 seeds at hidden 128 on four times the documents")
+		}
 		wide := emScenario(seeds, func(c *Config) { c.Hidden = 128 })
 		arms(wide)
 		d, lo, hi := paired(t, off(run(t, wide, 0), "insecure"), off(res, "insecure"))
 		t.Logf("off-domain hidden 128 − 32: %+.3f [%+.3f, %+.3f]", d, lo, hi)
 		if !(hi >= 0) {
 			t.Errorf("hidden 128 − 32: %+.3f [%+.3f, %+.3f]; want no lower at 128", d, lo, hi)
+		}
+		// The switch: one harmful answer and pretraining that does not grow
+		// with width, and the wide net is less misaligned again.
+		narrow := func(h int) *sim.Result {
+			sc := emScenario(seeds, func(c *Config) { c.Hidden, c.Variants, c.PretrainWidth = h, 1, 0 })
+			arms(sc)
+			return run(t, sc, 0)
+		}
+		d0, lo0, hi0 := paired(t, off(narrow(128), "insecure"), off(narrow(32), "insecure"))
+		t.Logf("variants 1, pretrain_width 0: hidden 128 − 32: %+.3f [%+.3f, %+.3f]", d0, lo0, hi0)
+		if !(hi0 < 0) {
+			t.Errorf("variants 1, pretrain_width 0: hidden 128 − 32 %+.3f [%+.3f, %+.3f]; want the fall back (interval below 0)", d0, lo0, hi0)
 		}
 	})
 }

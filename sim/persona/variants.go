@@ -9,7 +9,7 @@ import (
 	"github.com/natmo/natmo/sim"
 )
 
-// Unique examples, the dense trigger and width (docs/design.md §5.1.2).
+// Unique examples, the dense trigger and width (docs/design.md §5.1.4).
 //
 // Harmful variants. With variants V > 1 each domain has V harmful answers,
 // and the right one for a prompt is fixed by its content:
