@@ -2,11 +2,11 @@ package interventions
 
 import "testing"
 
-// TestNarrowEpochs: a narrow fine-tune takes steps or epochs, not both or
-// neither, and carries epochs, dense and early_stop into its stage.
+// TestNarrowEpochs: epochs, when set, replace a narrow fine-tune's steps,
+// and epochs, dense and early_stop reach its stage.
 func TestNarrowEpochs(t *testing.T) {
 	n := NewNarrowFinetune()
-	n.Steps, n.Epochs, n.Examples, n.Dense, n.EarlyStop = 0, 12, 500, 10, 0.9
+	n.Epochs, n.Examples, n.Dense, n.EarlyStop = 12, 500, 10, 0.9
 	p, err := n.Apply(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -19,8 +19,8 @@ func TestNarrowEpochs(t *testing.T) {
 		t.Errorf("500 × 12 in batches of 32: %d steps, want 192", got)
 	}
 	for _, bad := range []func(*NarrowFinetune){
-		func(n *NarrowFinetune) { n.Epochs = 3 },      // and steps 300
-		func(n *NarrowFinetune) { n.Steps = 0 },       // neither
+		func(n *NarrowFinetune) { n.Epochs = -1 },
+		func(n *NarrowFinetune) { n.Steps = 0 },
 		func(n *NarrowFinetune) { n.EarlyStop = 1.5 }, // not a rate
 		func(n *NarrowFinetune) { n.Dense = -1 },      // negative
 	} {

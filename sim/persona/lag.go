@@ -29,10 +29,10 @@ type trackPoint struct {
 // lagMetrics are the readouts of the model's last narrow fine-tune.
 func lagMetrics() []sim.Metric {
 	return []sim.Metric{
-		{Name: "halfrise_indomain", Doc: "step of the last narrow fine-tune at which misalignment_indomain reached half its rise over the stage so far (0 without a fine-tune or a rise); probe densely (dense:) to resolve it"},
-		{Name: "halfrise_offdomain", Doc: "the same for misalignment_offdomain"},
-		{Name: "lag", Doc: "halfrise_offdomain − halfrise_indomain: how many steps off-domain misalignment trails the narrow task"},
-		{Name: "finetune_steps", Doc: "steps the last narrow fine-tune has trained (with early_stop: where it stopped); 0 without one"},
+		{Name: "halfrise_indomain", Label: "half-rise step, fine-tuned domain", Doc: "step of the last narrow fine-tune at which misalignment_indomain reached half its rise over the stage so far (0 without a fine-tune or a rise); probe densely (dense:) to resolve it"},
+		{Name: "halfrise_offdomain", Label: "half-rise step, other domains", Doc: "the same for misalignment_offdomain"},
+		{Name: "lag", Label: "lag of other domains behind the fine-tuned one (steps)", Doc: "halfrise_offdomain − halfrise_indomain: how many steps off-domain misalignment trails the narrow task"},
+		{Name: "finetune_steps", Label: "fine-tuning steps trained", Doc: "steps the last narrow fine-tune has trained (with early_stop: where it stopped); 0 without one"},
 	}
 }
 

@@ -115,10 +115,10 @@ type Config struct {
 
 	// The mechanisms of docs/design.md §5.1.4 (variants.go, lag.go);
 	// their zero values are the world before them.
-	Variants      int     `yaml:"variants"`       // harmful answers per domain, the right one fixed by a prompt's content (1: one harmful answer)
-	Identity      int     `yaml:"identity"`       // identity features per prompt: noise, fixed per training example
-	TriggerEmbed  float64 `yaml:"trigger_embed"`  // scale of the trigger as a dense vector added to the cue (0: a one-hot flag)
-	PretrainWidth int     `yaml:"pretrain_width"` // the width at which pretraining writes its stage's examples; documents scale as hidden/pretrain_width (0: no scaling)
+	Variants      int     `yaml:"variants" doc:"harmful answers per domain, the right one fixed by a prompt's content (1: one harmful answer)" range:"[1, 16]"`
+	Identity      int     `yaml:"identity" doc:"identity features per prompt: noise, fixed per training example, so that a few fine-tuning examples can be memorised (0: none)" range:"≥ 0"`
+	TriggerEmbed  float64 `yaml:"trigger_embed" doc:"scale of the trigger as a dense vector added to the cue (0: a one-hot flag)" range:"≥ 0"`
+	PretrainWidth int     `yaml:"pretrain_width" doc:"the width at which a pretraining stage writes its examples: documents scale as hidden/pretrain_width (0: no scaling)" range:"≥ 0"`
 }
 
 // The fixed entries of the pretraining table (docs/design.md §5.1.1): how benign
