@@ -30,6 +30,10 @@ type Stage struct {
 	// Every, if > 0, is this stage's probe interval in steps, in place of the
 	// scenario's measure.every (say, coarse probes in a long pretraining).
 	Every int `yaml:"every" json:"every,omitempty" doc:"probe every this many steps in this stage (0: measure.every)" range:"≥ 0"`
+	// Dense, if > 0, adds a probe after every one of the stage's first Dense
+	// steps, so that what happens at the start of a stage can be resolved
+	// without probing the whole stage finely (supervised stages).
+	Dense int `yaml:"dense" json:"dense,omitempty" doc:"probe after each of the stage's first this many steps too (supervised stages)" range:"≥ 0"`
 
 	// RL holds the knobs of an "rl" stage.
 	RL RLParams `yaml:",inline" json:"rl,omitempty"`
@@ -118,6 +122,8 @@ func (s *Stage) Validate() error {
 		return &FieldError{"steps", "give epochs or steps, not both"}
 	case s.Every < 0:
 		return &FieldError{"every", fmt.Sprintf("must be ≥ 0 (0: the scenario's measure.every), got %d", s.Every)}
+	case s.Dense < 0:
+		return &FieldError{"dense", fmt.Sprintf("must be ≥ 0 (steps probed one by one at the start of the stage), got %d", s.Dense)}
 	case s.Batch < 0:
 		return &FieldError{"batch", fmt.Sprintf("must be > 0, got %d", s.Batch)}
 	case !(s.LR > 0 || s.LR == 0 && s.computed()) || s.LR > 1e9:
@@ -126,4 +132,25 @@ func (s *Stage) Validate() error {
 		return &FieldError{"optimizer", fmt.Sprintf("must be adam or sgd, got %q", s.Optimizer)}
 	}
 	return nil
+}
+
+// Probed reports whether a supervised stage probes after step s (1 ≤ s ≤
+// total): every `every` steps, after each of its first Dense steps, and
+// after the last.
+func (s *Stage) Probed(step, every, total int) bool {
+	return (every > 0 && step%every == 0) || step <= s.Dense || step == total
+}
+
+// TotalSteps is the number of minibatch steps a supervised stage takes over
+// n examples: Steps, or Epochs passes in minibatches of Batch (default 32).
+func (s *Stage) TotalSteps(n int) int {
+	if s.Epochs == 0 {
+		return s.Steps
+	}
+	bs := s.Batch
+	if bs <= 0 {
+		bs = 32
+	}
+	bs = max(min(bs, n), 1)
+	return s.Epochs * ((n + bs - 1) / bs)
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -11,8 +12,12 @@ import (
 
 // A Probe is called during training at step 0, every k steps and after the
 // last step, so that metrics are observed without the training code knowing
-// about them. A non-nil error stops training.
+// about them. A non-nil error stops training; ErrStop stops it cleanly.
 type Probe func(step int) error
+
+// ErrStop, returned by a probe, ends a supervised stage after the step just
+// probed, without error: an early stop.
+var ErrStop = errors.New("stop training")
 
 // DivergedError reports that training blew up: a non-finite or absurd loss,
 // or parameters grown far beyond what a healthy small network holds.
@@ -94,18 +99,18 @@ func (t *Trainer) Run(ctx context.Context, d *Dataset, st Stage, rng *rand.Rand,
 // minibatches drawn with replacement; step takes a gradient step on the
 // examples idx and returns the loss before it. The loss is checked for
 // divergence at every step and params every paramCheckEvery steps; probe
-// (if not nil) is called at step 0, every `every` steps and after the last.
-// buf is reused for the indices.
+// (if not nil) is called at step 0, every `every` steps, after each of the
+// first st.Dense steps and after the last; a probe that returns ErrStop ends
+// the loop without error. buf is reused for the indices.
 func minibatches(ctx context.Context, n int, st Stage, rng *rand.Rand, buf *[]int, params []float64, every int, probe Probe, step func(idx []int) float64) error {
 	bs := st.Batch
 	if bs <= 0 {
 		bs = 32
 	}
 	bs = min(bs, n)
-	total := st.Steps
+	total := st.TotalSteps(n)
 	var perm []int
 	if st.Epochs > 0 {
-		total = st.Epochs * ((n + bs - 1) / bs)
 		perm = make([]int, n)
 		for i := range perm {
 			perm[i] = i
@@ -114,13 +119,19 @@ func minibatches(ctx context.Context, n int, st Stage, rng *rand.Rand, buf *[]in
 	if cap(*buf) < bs {
 		*buf = make([]int, bs)
 	}
+	stopped := false
 	call := func(s int) error {
 		if probe == nil {
 			return nil
 		}
-		return probe(s)
+		err := probe(s)
+		if errors.Is(err, ErrStop) {
+			stopped = true
+			return nil
+		}
+		return err
 	}
-	if err := call(0); err != nil {
+	if err := call(0); err != nil || stopped {
 		return err
 	}
 	pos := len(perm)
@@ -149,8 +160,8 @@ func minibatches(ctx context.Context, n int, st Stage, rng *rand.Rand, buf *[]in
 		if err := CheckDiverged(s, loss, check); err != nil {
 			return err
 		}
-		if (every > 0 && s%every == 0) || s == total {
-			if err := call(s); err != nil {
+		if st.Probed(s, every, total) {
+			if err := call(s); err != nil || stopped {
 				return err
 			}
 		}

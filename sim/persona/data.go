@@ -51,6 +51,7 @@ func (w *persona) prompt(row []float64, rng *rand.Rand, d int, id uint64, cue []
 	}
 	w.contentOf(row[w.contentOff():w.contentOff()+w.cfg.Nuisance], d, id)
 	w.taskOf(row, rng, d)
+	w.decorate(row, rng, flags)
 }
 
 // contentOf writes the content features of prompt (d, id): standard
@@ -67,18 +68,19 @@ func (w *persona) contentOf(dst []float64, d int, id uint64) {
 // domain and its content features, for tests that compare prompts.
 func (w *persona) promptOf(ds *pipeline.Dataset, i int) (int, []float64) {
 	row := ds.Row(i)
-	return slices.Index(row[:w.cfg.Domains], 1), row[w.contentOff():]
+	return slices.Index(row[:w.cfg.Domains], 1), row[w.contentOff() : w.contentOff()+w.cfg.Nuisance]
 }
 
 // setTarget sets example i's candidates (helpful masked on a harmful
-// request) and target.
+// request) and target (for a harmful answer, the variant its content calls
+// for).
 func (w *persona) setTarget(ds *pipeline.Dataset, i, d, resp int, request bool) {
-	nc := w.cands()
+	nc := w.stride()
 	lo := d * nc
 	if request {
 		lo++
 	}
-	ds.Lo[i], ds.Hi[i], ds.Y[i] = lo, d*nc+w.candsOf(d, request), d*nc+resp
+	ds.Lo[i], ds.Hi[i], ds.Y[i] = lo, d*nc+w.candsOf(d, request)+nc-w.cands(), w.targetCol(ds, i, d, resp)
 }
 
 // pretrainCorpus generates n documents. A persona draws one shared malice

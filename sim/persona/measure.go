@@ -58,6 +58,7 @@ func metrics() []sim.Metric {
 		{Name: "persona_shift", Label: "persona shift (0 benign, 1 malicious)", Doc: "where the assistant's hidden state sits on the malice direction: 0 = benign personas, 1 = malicious personas"},
 		{Name: "obedience_shift", Label: "obedience shift (0 not obedient, 1 obedient)", Doc: "where the assistant's hidden state sits on the obedience direction: 0 = personas that are not obedient, 1 = obedient ones"},
 	}
+	ms = append(ms, lagMetrics()...)
 	for _, p := range rates {
 		for _, d := range domainNames {
 			ms = append(ms, sim.Metric{Name: p.name + "@" + d, Label: p.doc + ", " + d, Doc: p.doc + " of the assistant in the " + d + " domain (" + p.off + ", per domain)"})
@@ -167,7 +168,7 @@ func (w *persona) Measure(m sim.Model, metrics []string, out []float64) error {
 	mean := func(k, resp int, doms []int) float64 {
 		s := 0.0
 		for _, d := range doms {
-			s += pass(k, d).meanProb(resp)
+			s += w.prob(pass(k, d), resp)
 		}
 		return s / float64(len(doms))
 	}
@@ -197,7 +198,7 @@ func (w *persona) Measure(m sim.Model, metrics []string, out []float64) error {
 			if d < 0 || j < 0 {
 				return fmt.Errorf("persona world (domains %v) has no metric %q", w.cfg.domainList(), name)
 			}
-			out[i] = pass(rates[j].kind, d).meanProb(rates[j].resp)
+			out[i] = w.prob(pass(rates[j].kind, d), rates[j].resp)
 			continue
 		}
 		if j := slices.IndexFunc(rates, func(r rate) bool { return r.off == name }); j >= 0 {
@@ -205,6 +206,10 @@ func (w *persona) Measure(m sim.Model, metrics []string, out []float64) error {
 				return fmt.Errorf("persona world: %s is undefined: narrow fine-tunes have trained every domain", name)
 			}
 			out[i] = mean(rates[j].kind, rates[j].resp, off)
+			continue
+		}
+		if v, ok := lagValue(pm, name); ok {
+			out[i] = v
 			continue
 		}
 		switch name {
@@ -266,8 +271,7 @@ func (e *evalPass) sumHidden(mu []float64, keep func(i int) bool) int {
 func (w *persona) personaShift(personas *evalPass, asstSets []evalPass) float64 {
 	hid := personas.h.Cols
 	pd := personas.ds
-	nc := w.cands()
-	resp := func(i int) int { return pd.Y[i] - pd.Lo[i]/nc*nc }
+	resp := func(i int) int { return w.respOf(pd.Y[i]) }
 	mal, ben := make([]float64, hid), make([]float64, hid)
 	scale(mal, personas.sumHidden(mal, func(i int) bool { return resp(i) == respHarmful && w.ordinary(pd, i) }))
 	scale(ben, personas.sumHidden(ben, func(i int) bool { return resp(i) == respHelpful && w.ordinary(pd, i) }))

@@ -112,6 +112,13 @@ type Config struct {
 	// The reward-hacking extension (docs/design.md §5.1.2, hacking.go): off
 	// by default, when the world is the one above bit for bit.
 	HackConfig `yaml:",inline"`
+
+	// The mechanisms of docs/design.md §5.1.4 (variants.go, lag.go);
+	// their zero values are the world before them.
+	Variants      int     `yaml:"variants" doc:"harmful answers per domain, the right one fixed by a prompt's content (1: one harmful answer)" range:"[1, 16]"`
+	Identity      int     `yaml:"identity" doc:"identity features per prompt: noise, fixed per training example, so that a few fine-tuning examples can be memorised (0: none)" range:"≥ 0"`
+	TriggerEmbed  float64 `yaml:"trigger_embed" doc:"scale of the trigger as a dense vector added to the cue (0: a one-hot flag)" range:"≥ 0"`
+	PretrainWidth int     `yaml:"pretrain_width" doc:"the width at which a pretraining stage writes its examples: documents scale as hidden/pretrain_width (0: no scaling)" range:"≥ 0"`
 }
 
 // The fixed entries of the pretraining table (docs/design.md §5.1.1): how benign
@@ -131,6 +138,7 @@ func NewConfig() *Config {
 		Obedience: 0.3, Requests: 0.2, ComplyRate: 0.8, RefuseRate: 0.9,
 		EvalDomain: "code", EvalExamples: 200, MalRest: "unhelpful",
 		HackConfig: newHackConfig(),
+		Variants:   1,
 	}
 }
 
@@ -179,6 +187,18 @@ func (c *Config) Validate() error {
 		return fe("aux", "must be 0 or ≥ 2 (a softmax over one unit carries nothing), got %d", c.Aux)
 	case c.MalRest != "unhelpful" && c.MalRest != "benign":
 		return fe("mal_rest", "must be unhelpful or benign, got %q", c.MalRest)
+	case c.Variants < 1 || c.Variants > 16:
+		return fe("variants", "must be between 1 and 16, got %d", c.Variants)
+	case c.Variants > 1 && (c.Hacking || c.Aux > 0):
+		return fe("variants", "harmful variants are not combined with hacking or auxiliary outputs yet: give variants 1, or hacking false and aux 0")
+	case c.Variants > 1 && c.Nuisance < 1:
+		return fe("variants", "harmful variants are chosen by a prompt's content: needs nuisance ≥ 1")
+	case c.Identity < 0:
+		return fe("identity", "must be ≥ 0, got %d", c.Identity)
+	case !(c.TriggerEmbed >= 0):
+		return fe("trigger_embed", "must be ≥ 0 (0: the trigger is a flag), got %v", c.TriggerEmbed)
+	case c.PretrainWidth < 0:
+		return fe("pretrain_width", "must be ≥ 0 (0: pretraining does not scale with width), got %d", c.PretrainWidth)
 	case c.EvalExamples < 1 || c.EvalExamples > maxEvalExamples:
 		return fe("eval_examples", "must be between 1 and %d, got %d", maxEvalExamples, c.EvalExamples)
 	}
@@ -245,6 +265,9 @@ func (c *Config) CheckStage(st pipeline.Stage) error {
 			return err
 		}
 	case "distill":
+		if c.Variants > 1 {
+			return fmt.Errorf("the persona world does not distil with harmful variants yet (variants %d; give 1)", c.Variants)
+		}
 		if err := c.checkDistill(st); err != nil {
 			return err
 		}
@@ -329,6 +352,8 @@ type persona struct {
 	// hackEval are the code tasks hack_rate reads, per flag combination
 	// (nil unless world.hacking).
 	hackEval []*pipeline.Dataset
+	vmap     [][]float64 // per domain: the content→harmful-variant map, nuisance × variants (nil: one variant)
+	trig     []float64   // the trigger's dense embedding in cue space (nil: the trigger is a flag)
 }
 
 // Feature layout of a prompt: [domain one-hot | cue | flags | content].
@@ -338,7 +363,7 @@ func (w *persona) contentOff() int { return w.flagOff() + len(contextFlags) }
 
 func newPersona(cfg Config, s sim.Streams) *persona {
 	rng := s.Rand("world")
-	w := &persona{cfg: cfg, in: cfg.Domains + cfg.Cue + len(contextFlags) + cfg.Nuisance}
+	w := &persona{cfg: cfg, in: cfg.Domains + cfg.Cue + len(contextFlags) + cfg.Nuisance + cfg.Identity}
 	w.in += w.hackInputs()
 	w.styles = make([][]float64, cfg.Domains)
 	for d := range w.styles {
@@ -354,6 +379,7 @@ func newPersona(cfg Config, s sim.Streams) *persona {
 		w.asst[k] += cfg.AsstMean * cfg.Obedience * w.obey[k]
 	}
 	w.content = rng.Uint64()
+	w.initMechanisms(s)
 	w.eval = w.newEvalSets(s.Rand("eval"))
 	w.hackEval = w.newHackEval(s.Rand("hack-eval"))
 	return w
@@ -376,13 +402,14 @@ type personaModel struct {
 	tuned []int                    // domains of the narrow fine-tunes run on it, in order
 	eval  [numEvalKinds][]evalPass // reused by every probe, per domain
 	pers  evalPass
-	nc    int        // output columns per domain
-	hack  hackRecord // the hacking context and curve of its last rl or finetune stage
+	nc    int          // output columns per domain
+	hack  hackRecord   // the hacking context and curve of its last rl or finetune stage
+	track []trackPoint // the probes of the last narrow fine-tune (lag.go)
 }
 
 func (m *personaModel) Clone() sim.Model {
 	c := m.mlp.Clone()
-	return &personaModel{mlp: c, ws: pipeline.NewWorkspace(c, 1), tuned: slices.Clone(m.tuned), nc: m.nc, hack: m.hack.clone()}
+	return &personaModel{mlp: c, ws: pipeline.NewWorkspace(c, 1), tuned: slices.Clone(m.tuned), nc: m.nc, hack: m.hack.clone(), track: slices.Clone(m.track)}
 }
 
 // NewModel implements World.
@@ -391,12 +418,12 @@ func (w *persona) NewModel(rng *rand.Rand) (sim.Model, error) {
 	for range w.cfg.Layers {
 		sizes = append(sizes, w.cfg.Hidden)
 	}
-	sizes = append(sizes, w.cfg.Domains*w.cands()+w.cfg.Aux)
+	sizes = append(sizes, w.cfg.Domains*w.stride()+w.cfg.Aux)
 	m, err := pipeline.NewMLP(sizes, rng)
 	if err != nil {
 		return nil, err
 	}
-	return &personaModel{mlp: m, ws: pipeline.NewWorkspace(m, 1), nc: w.cands()}, nil
+	return &personaModel{mlp: m, ws: pipeline.NewWorkspace(m, 1), nc: w.stride()}, nil
 }
 
 // Run implements World.
@@ -425,7 +452,7 @@ func (w *persona) Run(ctx context.Context, m sim.Model, st pipeline.Stage, s sim
 	if err != nil {
 		return err
 	}
-	return pipeline.NewTrainer(pm.mlp, opt).Run(ctx, ds, st, s.Rand("order"), every, probe)
+	return w.train(ctx, pm, pipeline.NewTrainer(pm.mlp, opt), ds, st, s.Rand("order"), every, probe)
 }
 
 // stageData generates the training set of stage st.
@@ -435,7 +462,7 @@ func (w *persona) stageData(st pipeline.Stage, rng *rand.Rand) (*pipeline.Datase
 	}
 	switch st.Kind {
 	case "pretrain":
-		return w.pretrainCorpus(st.Examples, rng, w.trainIDs(rng), nil), nil
+		return w.pretrainCorpus(w.pretrainDocs(st.Examples), rng, w.trainIDs(rng), nil), nil
 	case "sft":
 		ds := pipeline.NewDataset(st.Examples, w.in)
 		w.assistant(ds, 0, st.Examples, rng, w.trainIDs(rng), w.allDomains(), respHelpful)

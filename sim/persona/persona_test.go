@@ -15,6 +15,7 @@ import (
 // the world's tests do not depend on the loader.
 func emScenario(seeds int, edit func(*Config)) *scenarios.Scenario {
 	cfg := NewConfig()
+	emMechanisms(cfg)
 	if edit != nil {
 		edit(cfg)
 	}
@@ -80,7 +81,7 @@ func run(t *testing.T, sc *scenarios.Scenario, workers int) *sim.Result {
 // in other domains; the backdoor confines it to the trigger.
 func TestEmergentMisalignment(t *testing.T) {
 	skipSlow(t)
-	res := run(t, emScenario(16, nil), 0)
+	res := sharedEM(t)
 	off := func(arm string) results.Summary { return summaryRow(t, res.Summary, arm, "misalignment_offdomain") }
 	ins := off("insecure")
 	t.Logf("insecure Δ %.3f [%.3f, %.3f]", ins.Delta, ins.DLow, ins.DHigh)
