@@ -52,10 +52,12 @@ func benchSupervised(b *testing.B, s [4]int, blasMin int) {
 	}
 	tr.Step(d, idx) // warm up: the trainer sizes its buffers
 	b.ReportAllocs()
+	cpu := startCPU()
 	for b.Loop() {
 		tr.Step(d, idx)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+	cpu.report(b)
 }
 
 // BenchmarkRLStepShapes measures one REINFORCE step (sample, reward, surrogate
@@ -79,11 +81,13 @@ func BenchmarkRLStepShapes(b *testing.B) {
 			tr.Step(1, env, rng) // warm up
 			step := 1
 			b.ReportAllocs()
+			cpu := startCPU()
 			for b.Loop() {
 				step++
 				tr.Step(step, env, rng)
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+			cpu.report(b)
 		})
 	}
 }

@@ -153,6 +153,7 @@ type CoTWorkspace struct {
 	XA         blas64.General // B × (V + In) action-head input
 	dTok, dAct blas64.General // ∂loss/∂logits, filled by a loss before Backward
 	gtmp       []float64      // one chunk's gradient
+	gmax, gsum []float64      // one chunk's softmax groups' maxima and sums
 }
 
 // NewCoTWorkspace returns a workspace for p with room for rows episodes.
@@ -183,6 +184,9 @@ func (ws *CoTWorkspace) grow(p *CoTPolicy, rows int) {
 	if len(ws.gtmp) < len(p.Params) {
 		ws.gtmp = make([]float64, len(p.Params))
 	}
+	if groups := rowChunk * max(p.T, 1); len(ws.gmax) < groups {
+		ws.gmax, ws.gsum = make([]float64, groups), make([]float64, groups)
+	}
 }
 
 // rows returns the rows [r0, r1) of g as a matrix view.
@@ -191,41 +195,69 @@ func rows(g blas64.General, r0, r1 int) blas64.General {
 }
 
 // forward runs m on x chunk by chunk and writes the (log-)softmax of each
-// group of `group` logits of every row into p and lp.
-func forward(m *MLP, x blas64.General, wss []*Workspace, group int, p, lp blas64.General) {
+// group of `group` logits of every row into p and lp (both with stride
+// Cols), with gmax and gsum as scratch (a chunk's groups each).
+func forward(m *MLP, x blas64.General, wss []*Workspace, group int, p, lp blas64.General, gmax, gsum []float64) {
 	for c, r0 := 0, 0; r0 < x.Rows; c, r0 = c+1, r0+rowChunk {
 		r1 := min(r0+rowChunk, x.Rows)
 		z := m.Forward(rows(x, r0, r1), wss[c])
-		for r := 0; r < z.Rows; r++ {
-			zr := z.Data[r*z.Stride : r*z.Stride+z.Cols]
-			pr := p.Data[(r0+r)*p.Stride : (r0+r)*p.Stride+p.Cols]
-			lr := lp.Data[(r0+r)*lp.Stride : (r0+r)*lp.Stride+lp.Cols]
-			for a := 0; a < len(zr); a += group {
-				logSoftmax(zr[a:a+group], pr[a:a+group], lr[a:a+group])
-			}
-		}
+		n := (r1 - r0) * p.Cols
+		logSoftmax(wss[c].kern, z, group, p.Data[r0*p.Cols:r0*p.Cols+n], lp.Data[r0*lp.Cols:r0*lp.Cols+n], gmax, gsum)
 	}
 }
 
-// logSoftmax writes p = softmax(z) and lp = log p = z − logsumexp(z), with
-// one logarithm per softmax rather than one per entry.
-func logSoftmax(z, p, lp []float64) {
-	m := math.Inf(-1)
-	for _, v := range z {
-		if v > m { // not the builtin max, whose NaN and ±0 care costs a fifth of a softmax
-			m = v
+// logSoftmax writes p = softmax and lp = log p = z − logsumexp of each group
+// of `group` consecutive logits of z's rows into p and lp (z's rows one
+// after the other), with one logarithm per group rather than one per entry:
+//
+//	p_j = e^{z_j − m} / s,  log p_j = z_j − (m + log s),  m = max z,  s = Σ_j e^{z_j − m}.
+//
+// The exponentials of all groups run in one vector pass, and so do the
+// logarithms; gmax and gsum hold each group's m and s.
+func logSoftmax(kern kernel, z blas64.General, group int, p, lp, gmax, gsum []float64) {
+	ng := z.Rows * z.Cols / group
+	gmax, gsum = gmax[:ng], gsum[:ng]
+	g := 0
+	for r := 0; r < z.Rows; r++ {
+		zr := z.Data[r*z.Stride : r*z.Stride+z.Cols]
+		pr := p[r*z.Cols : (r+1)*z.Cols]
+		for a := 0; a < len(zr); a, g = a+group, g+1 {
+			m := math.Inf(-1)
+			for _, v := range zr[a : a+group] {
+				if v > m { // not the builtin max, whose NaN and ±0 care costs a fifth of a softmax
+					m = v
+				}
+			}
+			gmax[g] = m
+			for j, v := range zr[a : a+group] {
+				pr[a+j] = v - m
+			}
 		}
 	}
-	s := 0.0
-	for j, v := range z {
-		e := math.Exp(v - m)
-		p[j] = e
-		s += e
+	expSlice(kern, p, p)
+	for g := range gsum {
+		e := p[g*group : (g+1)*group]
+		s := 0.0
+		for _, v := range e {
+			s += v
+		}
+		inv := 1 / s
+		for j := range e {
+			e[j] *= inv
+		}
+		gsum[g] = s
 	}
-	lse, inv := m+math.Log(s), 1/s
-	for j, v := range z {
-		p[j] *= inv
-		lp[j] = v - lse
+	logSlice(kern, gsum, gsum)
+	g = 0
+	for r := 0; r < z.Rows; r++ {
+		zr := z.Data[r*z.Stride : r*z.Stride+z.Cols]
+		lr := lp[r*z.Cols : (r+1)*z.Cols]
+		for a := 0; a < len(zr); a, g = a+group, g+1 {
+			lse := gmax[g] + gsum[g]
+			for j, v := range zr[a : a+group] {
+				lr[a+j] = v - lse
+			}
+		}
 	}
 }
 
@@ -233,7 +265,7 @@ func logSoftmax(z, p, lp []float64) {
 // its logarithm into ws.LTok).
 func (p *CoTPolicy) TokenProbs(e *Episodes, ws *CoTWorkspace) {
 	ws.grow(p, e.Len())
-	forward(p.Tokens, e.X, ws.tok, p.V, ws.PTok, ws.LTok)
+	forward(p.Tokens, e.X, ws.tok, p.V, ws.PTok, ws.LTok, ws.gmax, ws.gsum)
 }
 
 // ActionProbs builds the action head's input from e's tokens, task and mask
@@ -253,7 +285,7 @@ func (p *CoTPolicy) ActionProbs(e *Episodes, ws *CoTWorkspace) {
 			copy(xa[p.V:p.V+in], e.Row(r))
 		}
 	}
-	forward(p.Action, ws.XA, ws.act, p.A, ws.PAct, ws.LAct)
+	forward(p.Action, ws.XA, ws.act, p.A, ws.PAct, ws.LAct, ws.gmax, ws.gsum)
 }
 
 // Act samples a chain of thought and an action for every task of e, writing

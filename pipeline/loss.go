@@ -16,31 +16,77 @@ import (
 //
 //	p_rj = exp(z_rj) / Σ_{k∈[lo_r,hi_r)} exp(z_rk)   for j ∈ [lo_r, hi_r), else 0.
 func MaskedSoftmax(z blas64.General, lo, hi []int, p blas64.General) {
+	maskedSoftmax(bestKernel(), z, lo, hi, p)
+}
+
+// maskedSoftmax is MaskedSoftmax with its exponentials on kern.
+func maskedSoftmax(kern kernel, z blas64.General, lo, hi []int, p blas64.General) {
+	shiftRows(kern, z, lo, hi, p)
+	expRows(kern, p, lo, hi)
 	for r := 0; r < z.Rows; r++ {
-		zr := z.Data[r*z.Stride : r*z.Stride+z.Cols]
 		pr := p.Data[r*p.Stride : r*p.Stride+p.Cols]
-		clear(pr)
-		softmaxRange(zr, pr, lo[r], hi[r])
+		normalise(pr[lo[r]:hi[r]])
 	}
 }
 
-// softmaxRange writes the softmax of z[a:b] into p[a:b], shifted by the
-// maximum for stability.
-func softmaxRange(z, p []float64, a, b int) {
-	m := math.Inf(-1)
-	for _, v := range z[a:b] {
-		if v > m { // not the builtin max, whose NaN and ±0 care costs a fifth of a softmax
-			m = v
+// shiftRows writes into p, row by row, z − max over the row's candidates
+// [lo, hi) at the candidates, the stable argument of the exponentials. The
+// other columns get −Inf (whose exponential is 0) when kern has vector
+// loops, which exponentiate whole rows, and 0 otherwise.
+func shiftRows(kern kernel, z blas64.General, lo, hi []int, p blas64.General) {
+	for r := 0; r < z.Rows; r++ {
+		zr := z.Data[r*z.Stride : r*z.Stride+z.Cols]
+		pr := p.Data[r*p.Stride : r*p.Stride+p.Cols]
+		a, b := lo[r], hi[r]
+		m := math.Inf(-1)
+		for _, v := range zr[a:b] {
+			if v > m { // not the builtin max, whose NaN and ±0 care costs a fifth of a softmax
+				m = v
+			}
+		}
+		if kern == kernGo {
+			clear(pr)
+		} else {
+			for j := range pr {
+				pr[j] = math.Inf(-1)
+			}
+		}
+		for j := a; j < b; j++ {
+			pr[j] = zr[j] - m
 		}
 	}
-	s := 0.0
-	for j := a; j < b; j++ {
-		e := math.Exp(z[j] - m)
-		p[j] = e
-		s += e
+}
+
+// expRows exponentiates what shiftRows wrote: the whole matrix in one vector
+// pass when kern has one, else each row's candidates with exp1. Both give
+// the candidates the same bits and the other columns 0.
+func expRows(kern kernel, p blas64.General, lo, hi []int) {
+	switch {
+	case kern == kernGo:
+		for r := 0; r < p.Rows; r++ {
+			pr := p.Data[r*p.Stride : r*p.Stride+p.Cols]
+			for j := lo[r]; j < hi[r]; j++ {
+				pr[j] = exp1(pr[j])
+			}
+		}
+	case p.Stride == p.Cols:
+		expSlice(kern, p.Data[:p.Rows*p.Cols], p.Data[:p.Rows*p.Cols])
+	default:
+		for r := 0; r < p.Rows; r++ {
+			pr := p.Data[r*p.Stride : r*p.Stride+p.Cols]
+			expSlice(kern, pr, pr)
+		}
 	}
-	for j := a; j < b; j++ {
-		p[j] /= s
+}
+
+// normalise divides e by its sum.
+func normalise(e []float64) {
+	s := 0.0
+	for _, v := range e {
+		s += v
+	}
+	for j := range e {
+		e[j] /= s
 	}
 }
 
@@ -51,14 +97,17 @@ func softmaxRange(z, p []float64, a, b int) {
 //
 // dz may alias nothing but its own storage; it must have z's shape.
 func CrossEntropy(z blas64.General, lo, hi, y []int, dz blas64.General) float64 {
+	return crossEntropy(bestKernel(), z, lo, hi, y, dz)
+}
+
+// crossEntropy is CrossEntropy with its exponentials on kern.
+func crossEntropy(kern kernel, z blas64.General, lo, hi, y []int, dz blas64.General) float64 {
+	maskedSoftmax(kern, z, lo, hi, dz)
 	n := float64(z.Rows)
 	loss := 0.0
 	for r := 0; r < z.Rows; r++ {
-		zr := z.Data[r*z.Stride : r*z.Stride+z.Cols]
 		dr := dz.Data[r*dz.Stride : r*dz.Stride+dz.Cols]
-		clear(dr)
-		softmaxRange(zr, dr, lo[r], hi[r])
-		loss -= math.Log(max(dr[y[r]], 1e-300))
+		loss -= log1(max(dr[y[r]], 1e-300))
 		dr[y[r]] -= 1
 		for j := lo[r]; j < hi[r]; j++ {
 			dr[j] /= n

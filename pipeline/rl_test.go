@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/blas/blas64"
 )
 
 // tableEnv is a test environment: task features drawn from N(0,1) with a
@@ -121,7 +123,8 @@ func TestKLEntropyGrad(t *testing.T) {
 	q := []float64{0.1, 0.2, 0.3, 0.4}
 	f := func(z []float64) (kl, h float64, dkl, dh []float64) {
 		p, lp, lq := make([]float64, len(z)), make([]float64, len(z)), make([]float64, len(z))
-		logSoftmax(z, p, lp)
+		zm := blas64.General{Rows: 1, Cols: len(z), Stride: len(z), Data: z}
+		logSoftmax(bestKernel(), zm, len(z), p, lp, make([]float64, 1), make([]float64, 1))
 		for j := range q {
 			lq[j] = math.Log(q[j])
 		}
@@ -306,19 +309,69 @@ func make12() [][]float64 {
 	return r
 }
 
-// BenchmarkRLStep measures one RL step of the cot world's default shape:
-// 8 task features, T = 3 tokens from V = 12, 3 actions, batch 256, with a
-// KL reference.
+// BenchmarkRLStep measures one RL step of the cot world's default shape,
+// that of the peers cot_rl_numpy.py and cot_rl_torch.py (../shared/peers):
+// 8 task features, linear heads, T = 3 tokens from V = 12, 3 actions, batch
+// 256, every episode's action head blind to the task, SGD; sub-benchmark kl
+// adds the KL penalty to a frozen reference and the entropy bonus. It reports
+// steps per wall second and per CPU second.
 func BenchmarkRLStep(b *testing.B) {
-	p := newTestPolicy(b, 8, 3, 12, 3, nil, 13)
-	tr, err := NewRLTrainer(p, p.Clone(), &SGD{LR: 0.5}, RLParams{}, 256)
-	if err != nil {
-		b.Fatal(err)
+	for _, c := range []struct {
+		name string
+		rp   RLParams
+	}{{"plain", RLParams{}}, {"kl", RLParams{KL: 0.1, Entropy: 0.01}}} {
+		b.Run(c.name, func(b *testing.B) {
+			p := newTestPolicy(b, 8, 3, 12, 3, nil, 13)
+			tr, err := NewRLTrainer(p, p.Clone(), &SGD{LR: 0.5}, c.rp, 256)
+			if err != nil {
+				b.Fatal(err)
+			}
+			env := &tableEnv{in: 8, reward: make12(), mask: 1}
+			rng := rand.New(rand.NewPCG(14, 14))
+			tr.Step(1, env, rng) // warm up
+			b.ReportAllocs()
+			cpu := startCPU()
+			for i := 1; b.Loop(); i++ {
+				tr.Step(i+1, env, rng)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+			cpu.report(b)
+		})
 	}
-	env := &tableEnv{in: 8, reward: make12(), mask: 0.5}
-	rng := rand.New(rand.NewPCG(14, 14))
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		tr.Step(i+1, env, rng)
+}
+
+// TestRLSameOnAnyCPU runs RL steps with each kernel this CPU runs (products
+// and softmax exponentials alike) and with the pure-Go ones and checks that
+// the parameters agree to the bit.
+func TestRLSameOnAnyCPU(t *testing.T) {
+	if bestKernel() == kernGo {
+		t.Skip("only the pure-Go kernels on this CPU or in this build")
+	}
+	train := func(kern kernel) []float64 {
+		p := newTestPolicy(t, 6, 3, 12, 3, []int{16}, 21)
+		tr, err := NewRLTrainer(p, p.Clone(), NewAdam(1e-2, len(p.Params)), RLParams{KL: 0.1, Entropy: 0.01, ValueBaseline: "learned"}, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ws := range []*CoTWorkspace{tr.ws, tr.wsRef} {
+			for _, w := range append(append([]*Workspace(nil), ws.tok...), ws.act...) {
+				w.kern = kern
+			}
+		}
+		env := &tableEnv{in: 6, reward: make12(), mask: 0.5}
+		rng := rand.New(rand.NewPCG(22, 22))
+		for step := 1; step <= 30; step++ {
+			tr.Step(step, env, rng)
+		}
+		return p.Params
+	}
+	want := train(kernGo)
+	for kern := kernAVX2; kern <= bestKernel(); kern++ {
+		got := train(kern)
+		for i := range got {
+			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("kernel %d: θ[%d] = %v, pure Go %v", kern, i, got[i], want[i])
+			}
+		}
 	}
 }

@@ -81,7 +81,7 @@ func (t *Trainer) Step(d *Dataset, idx []int) float64 {
 	t.batch.gather(d, idx)
 	b := &t.batch
 	z := t.Model.Forward(b.X, t.ws)
-	loss := CrossEntropy(z, b.Lo, b.Hi, b.Y, t.ws.DLogits())
+	loss := crossEntropy(t.ws.kern, z, b.Lo, b.Hi, b.Y, t.ws.DLogits())
 	t.Model.Backward(b.X, t.ws, t.grad, blas64.General{})
 	t.Opt.Step(t.Model.Params, t.grad)
 	return loss
