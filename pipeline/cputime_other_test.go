@@ -7,5 +7,5 @@ import "testing"
 // cpuClock has no process CPU time to read here; it reports nothing.
 type cpuClock struct{}
 
-func startCPU() cpuClock            { return cpuClock{} }
+func startCPU() cpuClock           { return cpuClock{} }
 func (cpuClock) report(*testing.B) {}
