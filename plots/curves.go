@@ -29,7 +29,7 @@ func curves(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	if stage == scenarios.StageAll {
 		recs, bounds = wholeRun(recs)
 	}
-	ix := newIndex(recs)
+	ix := newIndex(recs, in.Intervals)
 	arms := in.arms()
 	styles := armStyles(arms)
 

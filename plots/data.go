@@ -46,6 +46,10 @@ type Input struct {
 	SweepLabel string
 	// SweepAxes name the swept settings of a sweep over two (heatmaps).
 	SweepAxes []string
+	// Intervals optionally remembers bootstrap intervals across figures
+	// (a run's sim.Result.Intervals already holds its summary's). Nil: each
+	// Render keeps its own, shared by the formats it writes.
+	Intervals *results.Intervals
 }
 
 // arms returns the arms to draw, baseline first.
@@ -90,12 +94,13 @@ type stat struct {
 }
 
 // statOf returns the statistics of the values of a seed→value map, taken in
-// seed order so that the bootstrap is reproducible.
-func statOf(bySeed map[int]float64) stat {
+// seed order so that the bootstrap is reproducible, with the interval from
+// iv.
+func statOf(iv *results.Intervals, bySeed map[int]float64) stat {
 	_, xs := results.BySeed(bySeed)
 	var st stat
 	st.N = len(xs)
-	st.Mean, st.Low, st.High = results.MeanCI(xs)
+	st.Mean, st.Low, st.High = iv.MeanCI(xs)
 	return st
 }
 
@@ -114,12 +119,14 @@ type index struct {
 	// probe (none if the metric is missing there: an undefined value is not
 	// replaced by an earlier one).
 	final map[seriesKey]map[int]float64
+	iv    *results.Intervals // where the statistics' intervals come from
 }
 
-func newIndex(recs []results.Record) *index {
+func newIndex(recs []results.Record, iv *results.Intervals) *index {
 	ix := &index{
 		steps: map[seriesKey]map[int]map[int]float64{},
 		final: map[seriesKey]map[int]float64{},
+		iv:    iv,
 	}
 	last := results.LastProbes(recs)
 	for _, r := range recs {
@@ -173,7 +180,7 @@ func (ix *index) curve(arm, stage, metric string) []curvePoint {
 	for w := range workers {
 		wg.Go(func() {
 			for i := w; i < len(steps); i += workers {
-				out[i] = curvePoint{Step: steps[i], stat: statOf(bySteps[steps[i]])}
+				out[i] = curvePoint{Step: steps[i], stat: statOf(ix.iv, bySteps[steps[i]])}
 			}
 		})
 	}
@@ -187,7 +194,7 @@ func (ix *index) finalStat(arm, metric string) (stat, bool) {
 	if len(v) == 0 {
 		return stat{}, false
 	}
-	return statOf(v), true
+	return statOf(ix.iv, v), true
 }
 
 // finalValues returns each seed's last value of an arm's metric.
@@ -254,7 +261,7 @@ func (in *Input) summaries(arms, metrics []string) map[[2]string]results.Summary
 				recs = append(recs, r)
 			}
 		}
-		for _, s := range results.Summarise(recs, arms, metrics, scenarios.BaselineArm) {
+		for _, s := range in.Intervals.Summarise(recs, arms, metrics, scenarios.BaselineArm) {
 			k := [2]string{s.Arm, s.Metric}
 			if _, ok := out[k]; !ok {
 				out[k] = s

@@ -23,6 +23,7 @@ func RenderGrid(name string, figs []scenarios.Figure, in Input, dir string, form
 	if name == "" {
 		return nil, errorf("grid: no name")
 	}
+	in.ownIntervals()
 	return render(fileSafe(name), in, dir, formats, func(l layout) (*figure, error) {
 		f, err := grid(figs, &in, l)
 		if err != nil {

@@ -357,7 +357,7 @@ func TestNonFinite(t *testing.T) {
 		{Arm: "baseline", Seed: 1, Stage: "s", Step: 0, Metric: "m", Value: 3},
 		{Arm: "baseline", Seed: 1, Stage: "s", Step: 1, Metric: "m", Value: math.NaN()},
 	}
-	ix := newIndex(recs)
+	ix := newIndex(recs, nil)
 	if st, _ := ix.finalStat("baseline", "m"); st.N != 1 || st.Mean != 1 {
 		t.Errorf("final stat = %+v, want N=1 mean=1", st)
 	}

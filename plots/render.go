@@ -77,6 +77,7 @@ func fileSafe(s string) string {
 // file, PDFs included (their dates are fixed to the Unix epoch).
 func Render(fig scenarios.Figure, in Input, dir string, formats []string) (files []string, err error) {
 	name := Name(fig)
+	in.ownIntervals()
 	return render(name, in, dir, formats, func(l layout) (*figure, error) {
 		f, err := buildKind(fig, &in, l)
 		if err != nil {
@@ -116,6 +117,14 @@ func Draw(fig scenarios.Figure, in Input, format string) (*Drawn, error) {
 		return nil, fmt.Errorf("plots: figure %s: %w", name, err)
 	}
 	return &Drawn{Name: name, Title: f.title, Caption: f.caption, Image: img}, nil
+}
+
+// ownIntervals gives in a memo of intervals if it has none, so that the
+// layouts of one figure's formats bootstrap each interval once.
+func (in *Input) ownIntervals() {
+	if in.Intervals == nil {
+		in.Intervals = results.NewIntervals()
+	}
 }
 
 // render lays a figure out with lay for each format and writes it and its

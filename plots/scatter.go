@@ -22,7 +22,7 @@ func scatter(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 		return nil, fmt.Errorf("scatter: want 2 metrics (x, y), have %d", len(fig.Metrics))
 	}
 	mx, my := fig.Metrics[0], fig.Metrics[1]
-	ix := newIndex(in.Records)
+	ix := newIndex(in.Records, in.Intervals)
 	arms := in.arms()
 	styles := armStyles(arms)
 
@@ -58,7 +58,7 @@ func scatter(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 			f.data.add(a, itoa(s), mx, ftoa(xs[s]), "", "", my, ftoa(ys[s]), "", "")
 			px[s], py[s] = xs[s], ys[s]
 		}
-		sx, sy := statOf(px), statOf(py)
+		sx, sy := statOf(in.Intervals, px), statOf(in.Intervals, py)
 		means = append(means, marker{X: sx.Mean, Y: sy.Mean, XLow: sx.Low, XHigh: sx.High, YLow: sy.Low, YHigh: sy.High,
 			Color: st.Color, Radius: vg.Points(4), Outline: true, Whiskered: true})
 		f.data.add(a, "", mx, ftoa(sx.Mean), ftoa(sx.Low), ftoa(sx.High), my, ftoa(sy.Mean), ftoa(sy.Low), ftoa(sy.High))

@@ -46,6 +46,9 @@ type Result struct {
 	// (measure.contrasts), for every metric; none if it declares none.
 	Contrasts []results.Contrast
 	Failed    []RunError // seeds that failed; their records are left out
+	// Intervals holds the bootstrap intervals behind Summary, for figures
+	// drawn from the same records to reuse.
+	Intervals *results.Intervals
 }
 
 // A RunError is the failure of one seed's runs.
@@ -322,7 +325,8 @@ func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Result, err
 			res.Failed = append(res.Failed, *s.err)
 		}
 	}
-	res.Summary = results.Summarise(res.Records, res.Arms, metrics, scenarios.BaselineArm)
+	res.Intervals = results.NewIntervals()
+	res.Summary = res.Intervals.Summarise(res.Records, res.Arms, metrics, scenarios.BaselineArm)
 	res.Contrasts = results.Contrasts(res.Records, contrastPairs(sc), metrics)
 	return res, nil
 }

@@ -183,6 +183,9 @@ func renderAll(dir string, in plots.Input, figs []scenarios.Figure, formats []st
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	if in.Intervals == nil {
+		in.Intervals = results.NewIntervals() // every interval bootstrapped once for all figures
+	}
 	// Figures are independent files: draw them at once, report the first error.
 	errs := make([]error, len(figs))
 	var wg sync.WaitGroup

@@ -14,7 +14,7 @@ import (
 // first metric if it asks for none.
 // Labels name the metrics on the figures' axes (Registry.Labels).
 func RunFigures(sc *scenarios.Scenario, res *sim.Result, labels map[string]string) (plots.Input, []scenarios.Figure) {
-	in := plots.Input{Scenario: sc.Name, Title: sc.Title, Arms: res.Arms, Records: res.Records, Summary: res.Summary, Contrasts: res.Contrasts, Labels: labels}
+	in := plots.Input{Scenario: sc.Name, Title: sc.Title, Arms: res.Arms, Records: res.Records, Summary: res.Summary, Contrasts: res.Contrasts, Labels: labels, Intervals: res.Intervals}
 	figs := sc.Figures
 	if len(figs) == 0 && len(res.Metrics) > 0 {
 		figs = []scenarios.Figure{

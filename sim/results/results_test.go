@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -163,3 +164,51 @@ func TestCheckTarget(t *testing.T) {
 }
 
 func near(a, b float64) bool { return a-b < 1e-12 && b-a < 1e-12 }
+
+// TestIntervalsMemo checks that a remembered interval is the computed one
+// to the bit, that values differing in one bit or in order are different
+// keys, and that a nil memo computes.
+func TestIntervalsMemo(t *testing.T) {
+	iv := NewIntervals()
+	xs := []float64{0.1, 0.5, 0.2, 0.9, 0.3}
+	same := func(a, b [3]float64) bool {
+		for i := range a {
+			if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	var want [3]float64
+	want[0], want[1], want[2] = MeanCI(xs)
+	for range 3 {
+		var got [3]float64
+		got[0], got[1], got[2] = iv.MeanCI(xs)
+		if !same(got, want) {
+			t.Fatalf("remembered %v, computed %v", got, want)
+		}
+	}
+	if iv.Len() != 1 {
+		t.Errorf("%d intervals remembered, want 1", iv.Len())
+	}
+	ys := []float64{0.1, 0.5, 0.2, 0.3, 0.9} // same values, another order: another resample
+	zs := append([]float64(nil), xs...)
+	zs[4] = math.Nextafter(zs[4], 1)
+	for _, v := range [][]float64{ys, zs} {
+		var got, fresh [3]float64
+		got[0], got[1], got[2] = iv.MeanCI(v)
+		fresh[0], fresh[1], fresh[2] = MeanCI(v)
+		if !same(got, fresh) {
+			t.Errorf("MeanCI(%v) = %v remembered, %v computed", v, got, fresh)
+		}
+	}
+	if iv.Len() != 3 {
+		t.Errorf("%d intervals remembered, want 3", iv.Len())
+	}
+	var none *Intervals
+	var got [3]float64
+	got[0], got[1], got[2] = none.MeanCI(xs)
+	if !same(got, want) || none.Len() != 0 {
+		t.Errorf("nil memo: %v, want %v", got, want)
+	}
+}

@@ -88,6 +88,12 @@ func BySeed(vals map[int]float64) (seeds []int, xs []float64) {
 // Rows come in the order arms and metrics are given; an arm and metric
 // with no records at the last probe has no row.
 func Summarise(recs []Record, arms, metrics []string, baseline string) []Summary {
+	return (*Intervals)(nil).Summarise(recs, arms, metrics, baseline)
+}
+
+// Summarise is the package's Summarise with its intervals taken from, and
+// added to, iv.
+func (iv *Intervals) Summarise(recs []Record, arms, metrics []string, baseline string) []Summary {
 	final := finals(recs)
 	var out []Summary
 	for _, a := range arms {
@@ -98,7 +104,7 @@ func Summarise(recs []Record, arms, metrics []string, baseline string) []Summary
 				continue // no seed finished: nothing to summarise, and no zero to mislead
 			}
 			row := Summary{Arm: a, Metric: m, N: len(xs)}
-			row.Mean, row.Low, row.High = MeanCI(xs)
+			row.Mean, row.Low, row.High = iv.MeanCI(xs)
 			base := final[key{baseline, m}]
 			var ds []float64
 			for _, s := range seeds {
@@ -106,7 +112,7 @@ func Summarise(recs []Record, arms, metrics []string, baseline string) []Summary
 					ds = append(ds, vals[s]-b)
 				}
 			}
-			row.Delta, row.DLow, row.DHigh = MeanCI(ds)
+			row.Delta, row.DLow, row.DHigh = iv.MeanCI(ds)
 			out = append(out, row)
 		}
 	}
