@@ -78,7 +78,7 @@ func TestRunDirResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	root, _, _ := plan(tinyScenario())
-	if want := (4 - finished) * root.totalSteps(); trained != want {
+	if want := (4 - finished) * root.totalSteps([]bool{true}); trained != want {
 		t.Errorf("resume trained %d steps, want %d (only the %d missing seeds)", trained, want, 4-finished)
 	}
 	for _, f := range []string{"metrics.csv", "summary.csv"} {

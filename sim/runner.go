@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -74,21 +75,30 @@ func (e *FailedError) Error() string {
 
 func (e *FailedError) Unwrap() error { return e.Err }
 
-// node is a stage in the tree of arms' pipelines: arms that share a prefix
+// node is a stage in the tree of pipelines: pipelines that share a prefix
 // of stages share its nodes, so the prefix is trained once per seed and the
-// model is copied where the arms part ways. The tree's root has one child
-// per initialisation the arms start from (a fresh-initialised student has
-// its own), and those children's subtrees are the pipelines.
+// model is copied where they part ways. The tree spans the arms of one
+// scenario, or of every point of a sweep that shares the world and the
+// measurements (see plan). The root has one child per initialisation the
+// pipelines start from (a fresh-initialised student has its own), and
+// those children's subtrees are the pipelines.
 type node struct {
 	pos      int    // position of the stage in the pipeline; -1 above the stages
 	init     string // for an initialisation node: the purpose of its init stream
 	name     string // the stage's name: it keys the stage's random streams
 	stage    pipeline.Stage
-	teacher  int // the arm whose final model this stage learns from, or -1
+	teacher  leaf // the arm whose final model this stage learns from, or arm -1
 	children []*node
-	arms     []int // arms whose pipeline ends here
-	steps    int   // training steps of this stage (for progress)
+	leaves   []leaf // pipelines that end here
+	steps    int    // training steps of this stage (for progress)
 }
+
+// A leaf is where one arm's pipeline ends: arm Arm of point Point (the
+// scenario's index in plan's list).
+type leaf struct{ point, arm int }
+
+// noTeacher is the teacher of a stage that learns from no arm.
+var noTeacher = leaf{-1, -1}
 
 // A teacherData is a stage's data that names an arm (same seed) whose
 // final model the stage learns from, as interventions.DistillData does.
@@ -112,46 +122,55 @@ const (
 	freshInitStream = "init:fresh"
 )
 
-// plan builds the tree of the arms' pipelines, names each arm's stages for
-// its records, and marks the arms that teach another.
-func plan(sc *scenarios.Scenario) (root *node, names [][]string, err error) {
-	root = &node{pos: -1, teacher: -1}
-	names = make([][]string, len(sc.Arms))
-	armIndex := map[string]int{}
-	for ai, arm := range sc.Arms {
-		armIndex[arm.Name] = ai
-	}
-	for ai, arm := range sc.Arms {
-		p, err := arm.Pipeline(sc.Baseline)
-		if err != nil {
-			return nil, nil, fmt.Errorf("arm %s: %w", arm.Name, err)
+// plan builds the tree of the pipelines of every arm of every scenario in
+// scs, which must share their world and measurements, names each arm's
+// stages for its records (names[point][arm][pos]), and marks the arms
+// that teach another. A stage joins a node when its name and its resolved
+// settings equal the node's and its ancestry does: its random streams are
+// keyed by the seed and its name, so it trains to the same bits wherever
+// it runs. A stage that learns from a teacher arm is shared only within
+// its point (the teacher's pipeline is part of its ancestry).
+func plan(scs ...*scenarios.Scenario) (root *node, names [][][]string, err error) {
+	root = &node{pos: -1, teacher: noTeacher}
+	names = make([][][]string, len(scs))
+	for pi, sc := range scs {
+		names[pi] = make([][]string, len(sc.Arms))
+		armIndex := map[string]int{}
+		for ai, arm := range sc.Arms {
+			armIndex[arm.Name] = ai
 		}
-		names[ai] = p.Names()
-		init := initStream
-		for _, st := range p {
-			if f, ok := st.Data.(freshData); ok && f.FreshInit() {
-				init = freshInitStream
+		for ai, arm := range sc.Arms {
+			p, err := arm.Pipeline(sc.Baseline)
+			if err != nil {
+				return nil, nil, fmt.Errorf("arm %s: %w", arm.Name, err)
 			}
-		}
-		n := root.child(func(c *node) bool { return c.init == init }, func() *node {
-			return &node{pos: -1, init: init, teacher: -1}
-		})
-		for pos, st := range p {
-			teacher := -1
-			if td, ok := st.Data.(teacherData); ok {
-				t, ok := armIndex[td.TeacherArm()]
-				if !ok || t == ai {
-					return nil, nil, fmt.Errorf("arm %s: stage %s learns from arm %q, which is not another arm", arm.Name, names[ai][pos], td.TeacherArm())
+			names[pi][ai] = p.Names()
+			init := initStream
+			for _, st := range p {
+				if f, ok := st.Data.(freshData); ok && f.FreshInit() {
+					init = freshInitStream
 				}
-				teacher = t
 			}
-			n = n.child(func(c *node) bool {
-				return c.name == names[ai][pos] && reflect.DeepEqual(c.stage, st)
-			}, func() *node {
-				return &node{pos: pos, name: names[ai][pos], stage: st, teacher: teacher, steps: stageSteps(st)}
+			n := root.child(func(c *node) bool { return c.init == init }, func() *node {
+				return &node{pos: -1, init: init, teacher: noTeacher}
 			})
+			for pos, st := range p {
+				teacher := noTeacher
+				if td, ok := st.Data.(teacherData); ok {
+					t, ok := armIndex[td.TeacherArm()]
+					if !ok || t == ai {
+						return nil, nil, fmt.Errorf("arm %s: stage %s learns from arm %q, which is not another arm", arm.Name, names[pi][ai][pos], td.TeacherArm())
+					}
+					teacher = leaf{pi, t}
+				}
+				n = n.child(func(c *node) bool {
+					return c.name == names[pi][ai][pos] && c.teacher == teacher && reflect.DeepEqual(c.stage, st)
+				}, func() *node {
+					return &node{pos: pos, name: names[pi][ai][pos], stage: st, teacher: teacher, steps: stageSteps(st)}
+				})
+			}
+			n.leaves = append(n.leaves, leaf{pi, ai})
 		}
-		n.arms = append(n.arms, ai)
 	}
 	return root, names, nil
 }
@@ -169,15 +188,22 @@ func (n *node) child(match func(*node) bool, make func() *node) *node {
 	return c
 }
 
-// teachers reports which arms some stage learns from.
-func (n *node) teachers(out []bool) []bool {
-	if n.teacher >= 0 {
+// teachers reports which arms of which points some stage learns from.
+func (n *node) teachers(out map[leaf]bool) map[leaf]bool {
+	if n.teacher != noTeacher {
 		out[n.teacher] = true
 	}
 	for _, c := range n.children {
 		out = c.teachers(out)
 	}
 	return out
+}
+
+// sameTree reports whether two scenarios' pipelines can share a tree: the
+// same world (which generates every stage's data) and the same
+// measurements (which every node records along the way).
+func sameTree(a, b *scenarios.Scenario) bool {
+	return reflect.DeepEqual(a.World, b.World) && reflect.DeepEqual(a.Measure, b.Measure)
 }
 
 // stageSteps is the number of optimiser steps of st, for progress only.
@@ -192,10 +218,30 @@ func stageSteps(st pipeline.Stage) int {
 	return st.Steps
 }
 
-func (n *node) totalSteps() int {
+// has reports whether a leaf of a wanted point lies at or below n.
+func (n *node) has(want []bool) bool {
+	for _, l := range n.leaves {
+		if want[l.point] {
+			return true
+		}
+	}
+	for _, c := range n.children {
+		if c.has(want) {
+			return true
+		}
+	}
+	return false
+}
+
+// totalSteps counts the steps of the nodes that lead to a wanted point's
+// leaf, each once.
+func (n *node) totalSteps(want []bool) int {
+	if !n.has(want) {
+		return 0
+	}
 	t := n.steps
 	for _, c := range n.children {
-		t += c.totalSteps()
+		t += c.totalSteps(want)
 	}
 	return t
 }
@@ -207,10 +253,11 @@ type probe struct {
 	ok        []bool // whether each value is defined (nil: all are)
 }
 
-// seedRun holds what one seed produced: per arm, its probes in time order.
+// seedRun holds what one seed produced for each point: per arm, its probes
+// in time order, or the point's failure.
 type seedRun struct {
-	perArm [][]probe
-	err    *RunError
+	perArm [][][]probe // [point][arm]
+	errs   []*RunError // [point]
 }
 
 // seedResult is one seed's records, in Result order, or its failure.
@@ -227,86 +274,39 @@ type seedResult struct {
 // When ctx is cancelled, seeds in flight stop at their next step and Run
 // returns ctx's error; seeds that finished have been passed to SeedDone.
 func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Result, error) {
-	cfg, ok := sc.World.Config.(Config)
-	if !ok {
-		return nil, fmt.Errorf("world %q: its configuration (%T) cannot build the world; expected a sim.Config", sc.World.Kind, sc.World.Config)
-	}
-	root, names, err := plan(sc)
-	if err != nil {
-		return nil, err
-	}
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = runtime.NumCPU()
-	}
-	metrics := sc.Measure.Metrics
-
 	seeds := make([]seedResult, sc.Seeds)
-	var todo []int
+	var todo []bool
 	for seed := range sc.Seeds {
 		if opt.Only != nil && !opt.Only(seed) {
+			todo = append(todo, false)
 			continue
 		}
 		if opt.Previous != nil {
 			if recs, fail, ok := opt.Previous(seed); ok {
 				seeds[seed] = seedResult{recs: recs, err: fail, done: true}
+				todo = append(todo, false)
 				continue
 			}
 		}
-		todo = append(todo, seed)
+		todo = append(todo, true)
 	}
-
-	total := root.totalSteps() * len(todo)
-	var done atomic.Int64
-	var mu sync.Mutex // serialises the callbacks
-	report := func(steps int) {
-		d := int(done.Add(int64(steps)))
-		if opt.Progress != nil {
-			mu.Lock()
-			opt.Progress(d, total)
-			mu.Unlock()
-		}
-	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	queue := make(chan int)
-	var wg sync.WaitGroup
-	for range min(workers, len(todo)) {
-		wg.Go(func() {
-			for seed := range queue {
-				r := runSeed(ctx, cfg, sc, root, seed, metrics, report)
-				if ctx.Err() != nil {
-					continue // interrupted: this seed did not finish
-				}
-				sr := seedResult{err: r.err, done: true}
-				if r.err == nil {
-					sr.recs = seedRecords(sc, names, metrics, seed, r.perArm)
-				}
-				seeds[seed] = sr
-				if opt.SeedDone != nil {
-					mu.Lock()
-					err := opt.SeedDone(seed, sr.recs, sr.err)
-					mu.Unlock()
-					if err != nil {
-						cancel(err)
-					}
-				}
-				if sr.err != nil && !opt.KeepGoing {
-					cancel(&FailedError{Err: sr.err})
-				}
+	metrics := sc.Measure.Metrics
+	err := runTree(ctx, []*scenarios.Scenario{sc}, treeOptions{
+		Workers:   opt.Workers,
+		KeepGoing: opt.KeepGoing,
+		Progress:  opt.Progress,
+		Want:      func(_, seed int) bool { return todo[seed] },
+		UnitDone: func(_, seed int, recs []results.Record, failure *RunError) error {
+			seeds[seed] = seedResult{recs: recs, err: failure, done: true}
+			if opt.SeedDone != nil {
+				return opt.SeedDone(seed, recs, failure)
 			}
-		})
-	}
-	for _, seed := range todo {
-		if ctx.Err() != nil {
-			break
-		}
-		queue <- seed
-	}
-	close(queue)
-	wg.Wait()
-	if ctx.Err() != nil {
-		return nil, context.Cause(ctx)
+			return nil
+		},
+		Failed: func(_ int, f *FailedError) error { return f },
+	})
+	if err != nil {
+		return nil, err
 	}
 
 	res := &Result{Arms: sc.ArmNames(), Metrics: metrics}
@@ -340,6 +340,126 @@ func contrastPairs(sc *scenarios.Scenario) [][2]string {
 	return ps
 }
 
+// treeOptions control runTree. A unit is one seed of one point (an index
+// into runTree's scenarios).
+type treeOptions struct {
+	Workers   int
+	KeepGoing bool
+	Progress  func(done, total int)
+	// Want reports whether a unit is to be trained.
+	Want func(point, seed int) bool
+	// UnitDone receives a trained unit's records (in Result order) or its
+	// failure; an error from it stops the run.
+	UnitDone func(point, seed int, recs []results.Record, failure *RunError) error
+	// Failed gives the error that stops the run at a failed unit (without
+	// KeepGoing).
+	Failed func(point int, f *FailedError) error
+}
+
+// runTree trains the wanted units of scs, which share their world and
+// measurements, on one tree of pipelines: for each seed, every stage that
+// the points share is trained once and the model copied where they part
+// ways. Seeds run in parallel on opt.Workers goroutines; the callbacks are
+// called from one goroutine at a time. A unit's records are those Run would
+// give its point alone, to the bit.
+func runTree(ctx context.Context, scs []*scenarios.Scenario, opt treeOptions) error {
+	sc0 := scs[0]
+	cfg, ok := sc0.World.Config.(Config)
+	if !ok {
+		return fmt.Errorf("world %q: its configuration (%T) cannot build the world; expected a sim.Config", sc0.World.Kind, sc0.World.Config)
+	}
+	root, names, err := plan(scs...)
+	if err != nil {
+		return err
+	}
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	metrics := sc0.Measure.Metrics
+	wants, todo, total := unitsOf(root, scs, opt.Want)
+
+	var done atomic.Int64
+	var mu sync.Mutex // serialises the callbacks
+	report := func(steps int) {
+		d := int(done.Add(int64(steps)))
+		if opt.Progress != nil {
+			mu.Lock()
+			opt.Progress(d, total)
+			mu.Unlock()
+		}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	queue := make(chan int)
+	var wg sync.WaitGroup
+	for range min(workers, len(todo)) {
+		wg.Go(func() {
+			for seed := range queue {
+				want := wants[seed]
+				r := runSeed(ctx, cfg, scs, root, seed, metrics, want, report)
+				if ctx.Err() != nil {
+					continue // interrupted: this seed did not finish
+				}
+				for p, sc := range scs {
+					if !want[p] {
+						continue
+					}
+					var recs []results.Record
+					if r.errs[p] == nil {
+						recs = seedRecords(sc, names[p], metrics, seed, r.perArm[p])
+					}
+					mu.Lock()
+					err := opt.UnitDone(p, seed, recs, r.errs[p])
+					mu.Unlock()
+					if err != nil {
+						cancel(err)
+					}
+					if r.errs[p] != nil && !opt.KeepGoing {
+						cancel(opt.Failed(p, &FailedError{Err: r.errs[p]}))
+					}
+				}
+			}
+		})
+	}
+	for _, seed := range todo {
+		if ctx.Err() != nil {
+			break
+		}
+		queue <- seed
+	}
+	close(queue)
+	wg.Wait()
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return nil
+}
+
+// unitsOf lists, seed by seed, the points whose units want accepts
+// (wants[seed][point]), the seeds with any, and the training steps of the
+// tree that lead to them, each counted once per seed.
+func unitsOf(root *node, scs []*scenarios.Scenario, want func(point, seed int) bool) (wants [][]bool, todo []int, total int) {
+	for seed := 0; ; seed++ {
+		w, any, more := make([]bool, len(scs)), false, false
+		for p, sc := range scs {
+			if seed < sc.Seeds {
+				more = true
+				w[p] = want(p, seed)
+				any = any || w[p]
+			}
+		}
+		if !more {
+			return wants, todo, total
+		}
+		wants = append(wants, w)
+		if any {
+			todo = append(todo, seed)
+			total += root.totalSteps(w)
+		}
+	}
+}
+
 // seedRecords turns one seed's probes into records, arm by arm.
 func seedRecords(sc *scenarios.Scenario, names [][]string, metrics []string, seed int, perArm [][]probe) []results.Record {
 	var recs []results.Record
@@ -359,33 +479,52 @@ func seedRecords(sc *scenarios.Scenario, names [][]string, metrics []string, see
 }
 
 // runSeed trains the tree of pipelines for one seed, depth first, copying the
-// model where arms part ways. A stage that learns from a teacher arm waits,
-// with its model, until the teacher's pipeline has ended; the arms form a
-// DAG (the loader checks), so every waiting stage runs.
-func runSeed(ctx context.Context, cfg Config, sc *scenarios.Scenario, root *node, seed int, metrics []string, report func(int)) seedRun {
-	out := seedRun{perArm: make([][]probe, len(sc.Arms))}
-	fail := func(n *node, err error) seedRun {
-		var arms []string
-		var collect func(*node)
-		collect = func(n *node) {
-			for _, a := range n.arms {
-				arms = append(arms, sc.Arms[a].Name)
+// model where pipelines part ways, along the branches that lead to a wanted
+// point. A stage that learns from a teacher arm waits, with its model,
+// until the teacher's pipeline has ended; the arms form a DAG (the loader
+// checks), so every waiting stage runs. A stage that fails fails every
+// point with an arm below it; each point's failure is the first it would
+// meet trained alone (firstFailure), so that it reads as Run of that point
+// reports it.
+func runSeed(ctx context.Context, cfg Config, scs []*scenarios.Scenario, root *node, seed int, metrics []string, want []bool, report func(int)) seedRun {
+	out := seedRun{perArm: make([][][]probe, len(scs)), errs: make([]*RunError, len(scs))}
+	for p, sc := range scs {
+		out.perArm[p] = make([][]probe, len(sc.Arms))
+	}
+	failed := map[*node]error{}
+	pending := 0 // wanted points that have not failed
+	for _, w := range want {
+		if w {
+			pending++
+		}
+	}
+	isFailed := make([]bool, len(scs))
+	fail := func(n *node, err error) {
+		failed[n] = err
+		var mark func(*node)
+		mark = func(n *node) {
+			for _, l := range n.leaves {
+				if want[l.point] && !isFailed[l.point] {
+					isFailed[l.point] = true
+					pending--
+				}
 			}
 			for _, c := range n.children {
-				collect(c)
+				mark(c)
 			}
 		}
-		collect(n)
-		out.err = &RunError{Seed: seed, Arms: arms, Stage: describeStage(n.name, n.stage), Err: err}
-		return out
+		mark(n)
 	}
+	// Alone, a point's run stops at its first failure (nothing else of the
+	// seed is kept); with other points in the tree the rest runs on.
+	stop := func() bool { return len(scs) == 1 && pending == 0 }
 	base := Streams{Seed: uint64(seed)}
 	w, err := cfg.NewWorld(base)
 	if err != nil {
-		return fail(root, err)
+		fail(root, err)
 	}
-	teaches := root.teachers(make([]bool, len(sc.Arms)))
-	final := make([]Model, len(sc.Arms)) // the teachers' final models
+	teaches := root.teachers(map[leaf]bool{})
+	final := map[leaf]Model{} // the teachers' final models
 	type waiting struct {
 		n    *node
 		m    Model
@@ -398,11 +537,12 @@ func runSeed(ctx context.Context, cfg Config, sc *scenarios.Scenario, root *node
 		case n.init != "":
 			var err error
 			if m, err = w.NewModel(base.Rand(n.init)); err != nil {
-				return &nodeError{n, err}
+				fail(n, err)
+				return nil
 			}
 		case n.pos >= 0:
 			var teacher Model
-			if n.teacher >= 0 {
+			if n.teacher != noTeacher {
 				if teacher = final[n.teacher]; teacher == nil {
 					waits = append(waits, waiting{n, m, path})
 					return nil
@@ -426,7 +566,7 @@ func runSeed(ctx context.Context, cfg Config, sc *scenarios.Scenario, root *node
 				last = step
 				return nil
 			}
-			every := sc.Measure.Every
+			every := scs[0].Measure.Every
 			if n.stage.Every > 0 {
 				every = n.stage.Every
 			}
@@ -435,7 +575,8 @@ func runSeed(ctx context.Context, cfg Config, sc *scenarios.Scenario, root *node
 			if teacher != nil {
 				tw, ok := w.(TeacherWorld)
 				if !ok {
-					return &nodeError{n, fmt.Errorf("the %s world cannot run a stage that learns from another arm", sc.World.Kind)}
+					fail(n, fmt.Errorf("the %s world cannot run a stage that learns from another arm", scs[0].World.Kind))
+					return nil
 				}
 				err = tw.RunTeacher(ctx, m, teacher, n.stage, s, every, probeFn)
 			} else {
@@ -444,20 +585,32 @@ func runSeed(ctx context.Context, cfg Config, sc *scenarios.Scenario, root *node
 			if err != nil {
 				var de *pipeline.DivergedError
 				if errors.As(err, &de) || ctx.Err() == nil {
-					return &nodeError{n, err}
+					fail(n, err)
+					return nil
 				}
 				return err
 			}
 		}
-		for _, a := range n.arms {
-			out.perArm[a] = path
-			if teaches[a] {
-				final[a] = m.Clone()
+		for _, l := range n.leaves {
+			if want[l.point] {
+				out.perArm[l.point][l.arm] = path
+			}
+			if teaches[l] {
+				final[l] = m.Clone()
 			}
 		}
-		for i, c := range n.children {
+		var next []*node
+		for _, c := range n.children {
+			if c.has(want) {
+				next = append(next, c)
+			}
+		}
+		for i, c := range next {
+			if stop() {
+				break
+			}
 			cm := m
-			if i < len(n.children)-1 && m != nil {
+			if i < len(next)-1 && m != nil {
 				cm = m.Clone()
 			}
 			// Each branch appends to its own copy of the shared path.
@@ -467,13 +620,15 @@ func runSeed(ctx context.Context, cfg Config, sc *scenarios.Scenario, root *node
 		}
 		return nil
 	}
-	err = walk(root, nil, nil)
-	for err == nil && len(waits) > 0 {
+	if len(failed) == 0 {
+		err = walk(root, nil, nil)
+	}
+	for err == nil && len(waits) > 0 && !stop() {
 		ready := waits
 		waits = nil
 		ran := false
 		for _, wt := range ready {
-			if err != nil || final[wt.n.teacher] == nil {
+			if err != nil || stop() || final[wt.n.teacher] == nil {
 				waits = append(waits, wt)
 				continue
 			}
@@ -481,25 +636,115 @@ func runSeed(ctx context.Context, cfg Config, sc *scenarios.Scenario, root *node
 			err = walk(wt.n, wt.m, wt.path)
 		}
 		if !ran && err == nil {
-			err = &nodeError{waits[0].n, fmt.Errorf("arm %s never finished, so its students cannot run (the arms' teachers form a cycle)", sc.Arms[waits[0].n.teacher].Name)}
+			// A teacher that never finished: failed, or a cycle.
+			for _, wt := range waits {
+				if _, ok := failed[wt.n]; !ok && !isFailed[wt.n.teacher.point] {
+					fail(wt.n, fmt.Errorf("arm %s never finished, so its students cannot run (the arms' teachers form a cycle)", scs[wt.n.teacher.point].Arms[wt.n.teacher.arm].Name))
+				}
+			}
+			break
 		}
 	}
 	if err != nil {
-		var ne *nodeError
-		if errors.As(err, &ne) {
-			return fail(ne.n, ne.err)
+		fail(root, err)
+	}
+	for p, sc := range scs {
+		if !want[p] {
+			continue
 		}
-		return fail(root, err)
+		if n, err := firstFailure(root, p, failed); n != nil {
+			var arms []string
+			for _, a := range n.armsOf(p) {
+				arms = append(arms, sc.Arms[a].Name)
+			}
+			out.errs[p] = &RunError{Seed: seed, Arms: arms, Stage: describeStage(n.name, n.stage), Err: err}
+		}
 	}
 	return out
 }
 
-type nodeError struct {
-	n   *node
-	err error
+// armsOf returns point p's arms at or below n, in the order a depth-first
+// walk meets them.
+func (n *node) armsOf(p int) []int {
+	var arms []int
+	for _, l := range n.leaves {
+		if l.point == p {
+			arms = append(arms, l.arm)
+		}
+	}
+	for _, c := range n.children {
+		arms = append(arms, c.armsOf(p)...)
+	}
+	return arms
 }
 
-func (e *nodeError) Error() string { return e.err.Error() }
+// firstFailure returns the failed node that point p would meet first
+// trained alone, and its error: it replays the order of runSeed for p alone
+// (depth first, a node's children in the order of p's first arm below
+// each, as plan orders them for p alone; a stage whose teacher has not
+// finished deferred to the rounds after the walk) up to the first failed
+// node.
+func firstFailure(root *node, p int, failed map[*node]error) (*node, error) {
+	if err, ok := failed[root]; ok {
+		return root, err
+	}
+	done := map[leaf]bool{}
+	var waits []*node
+	var visit func(n *node) *node
+	visit = func(n *node) *node {
+		if n.teacher != noTeacher && !done[n.teacher] {
+			waits = append(waits, n)
+			return nil
+		}
+		if _, ok := failed[n]; ok {
+			return n
+		}
+		for _, l := range n.leaves {
+			if l.point == p {
+				done[l] = true
+			}
+		}
+		var kids []*node
+		for _, c := range n.children {
+			if len(c.armsOf(p)) > 0 {
+				kids = append(kids, c)
+			}
+		}
+		slices.SortStableFunc(kids, func(a, b *node) int { return slices.Min(a.armsOf(p)) - slices.Min(b.armsOf(p)) })
+		for _, c := range kids {
+			if f := visit(c); f != nil {
+				return f
+			}
+		}
+		return nil
+	}
+	f := visit(root)
+	for f == nil && len(waits) > 0 {
+		ready := waits
+		waits = nil
+		ran := false
+		for _, n := range ready {
+			if f != nil || !done[n.teacher] {
+				waits = append(waits, n)
+				continue
+			}
+			ran = true
+			f = visit(n)
+		}
+		if !ran && f == nil {
+			for _, n := range waits {
+				if _, ok := failed[n]; ok {
+					return n, failed[n]
+				}
+			}
+			break
+		}
+	}
+	if f == nil {
+		return nil, nil
+	}
+	return f, failed[f]
+}
 
 // describeStage names a stage for messages: its kind, where it came from and
 // its learning rate, the knob a diverged run most often needs lowered.

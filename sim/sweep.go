@@ -136,6 +136,23 @@ type SweepOptions struct {
 	Resume    bool // finish an interrupted sweep (or add a shard) in the folder
 }
 
+// sweepGroups splits the sweep's points into groups that can share one tree
+// of pipelines (sameTree), in the order of their first points.
+func sweepGroups(sw *Sweep) [][]Point {
+	var groups [][]Point
+next:
+	for _, p := range sw.Points {
+		for i, g := range groups {
+			if sameTree(g[0].Scenario, p.Scenario) {
+				groups[i] = append(g, p)
+				continue next
+			}
+		}
+		groups = append(groups, []Point{p})
+	}
+	return groups
+}
+
 // RunSweep runs the sweep's runs that belong to opt.Shard into dir: it
 // writes sweep.json, then each seed's records under runs/POINT-ID/ as they
 // finish, atomically. Finished runs already in dir are not run again with
@@ -161,45 +178,63 @@ func RunSweep(ctx context.Context, sw *Sweep, dir string, opt SweepOptions) (*Sw
 			mine[u] = true
 		}
 	}
-	total, offset := 0, 0
-	for _, p := range sw.Points {
-		root, _, err := plan(p.Scenario)
+	// Points that share the world and the measurements train on one tree:
+	// for each seed, the stages they share (same settings, same ancestry)
+	// are trained once and forked, whichever shard the units fall in.
+	groups := sweepGroups(sw)
+	type job struct {
+		points []Point
+		scs    []*scenarios.Scenario
+		want   func(point, seed int) bool
+		total  int
+	}
+	var jobs []job
+	total := 0
+	for _, g := range groups {
+		j := job{points: g}
+		for _, p := range g {
+			j.scs = append(j.scs, p.Scenario)
+			if err := os.MkdirAll(filepath.Join(dir, "runs", p.ID), 0o755); err != nil {
+				return nil, err
+			}
+		}
+		j.want = func(point, seed int) bool {
+			p := j.points[point]
+			return mine[unit{p.Index, seed}] && !hasRun(dir, p, seed)
+		}
+		root, _, err := plan(j.scs...)
 		if err != nil {
 			return nil, err
 		}
-		for seed := range p.Seeds {
-			if mine[unit{p.Index, seed}] && !hasRun(dir, p, seed) {
-				total += root.totalSteps()
-			}
-		}
+		_, _, j.total = unitsOf(root, j.scs, j.want)
+		total += j.total
+		jobs = append(jobs, j)
 	}
-	for _, p := range sw.Points {
-		runs := filepath.Join(dir, "runs", p.ID)
-		if err := os.MkdirAll(runs, 0o755); err != nil {
-			return nil, err
-		}
-		done := 0
-		_, err := Run(ctx, p.Scenario, Options{
+	offset := 0
+	for _, j := range jobs {
+		err := runTree(ctx, j.scs, treeOptions{
 			Workers:   opt.Workers,
 			KeepGoing: opt.KeepGoing,
 			Progress: func(d, _ int) {
-				done = d
 				if opt.Progress != nil {
 					opt.Progress(offset+d, total)
 				}
 			},
-			Only: func(seed int) bool { return mine[unit{p.Index, seed}] },
-			SeedDone: func(seed int, recs []results.Record, failure *RunError) error {
-				return writeSeed(runs, seed, recs, failure)
+			Want: j.want,
+			UnitDone: func(point, seed int, recs []results.Record, failure *RunError) error {
+				return writeSeed(filepath.Join(dir, "runs", j.points[point].ID), seed, recs, failure)
 			},
-			Previous: func(seed int) ([]results.Record, *RunError, bool) { return previousSeed(runs, seed) },
+			Failed: func(point int, f *FailedError) error {
+				p := j.points[point]
+				return fmt.Errorf("point %d (%s): %w", p.Index, sw.Label(p), f)
+			},
 		})
-		offset += done
+		offset += j.total
 		if err != nil {
 			if ctx.Err() != nil && !errors.As(err, new(*FailedError)) {
 				return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
 			}
-			return nil, fmt.Errorf("point %d (%s): %w", p.Index, sw.Label(p), err)
+			return nil, err
 		}
 	}
 	if opt.Shard.N > 1 {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/natmo/natmo/scenarios"
+	"github.com/natmo/natmo/sim/results"
 )
 
 const tinySweepYAML = `name: tiny-sweep
@@ -118,13 +119,22 @@ func TestSweepResume(t *testing.T) {
 	if _, err := RunSweep(context.Background(), tinySweep(t), part, SweepOptions{}); err == nil {
 		t.Error("rerunning into an interrupted sweep without --resume was accepted")
 	}
+	// The points share their baseline: a seed's units train on one tree, its
+	// shared stages counted once.
+	sw0 := tinySweep(t)
+	root, _, _ := plan(sw0.Points[0].Scenario, sw0.Points[1].Scenario)
+	_, _, want := unitsOf(root, []*scenarios.Scenario{sw0.Points[0].Scenario, sw0.Points[1].Scenario},
+		func(p, seed int) bool { return !hasRun(part, sw0.Points[p], seed) })
 	total := 0
 	if _, err := RunSweep(context.Background(), tinySweep(t), part, SweepOptions{Resume: true, Workers: 2,
 		Progress: func(_, t int) { total = t }}); err != nil {
 		t.Fatal(err)
 	}
-	root, _, _ := plan(tinySweep(t).Points[0].Scenario)
-	if want := (6 - len(done)) * root.totalSteps(); total != want {
+	full := root.totalSteps([]bool{true, true})
+	if one := root.totalSteps([]bool{true, false}); full >= 2*one {
+		t.Errorf("a seed of both points trains %d steps, of one point %d: nothing shared", full, one)
+	}
+	if want == 0 || total != want {
 		t.Errorf("resume trained %d steps, want %d: only the %d missing units", total, want, 6-len(done))
 	}
 	sameTables(t, whole, part)
@@ -150,6 +160,83 @@ func TestPlanSweepErrors(t *testing.T) {
 		_, err := PlanSweep(toyRegistry().Schema(), p, nil, c.axes)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("PlanSweep %+v: %v; want %q", c.axes, err, c.want)
+		}
+	}
+}
+
+// TestSweepSharesStages checks that points trained on one tree get the bits
+// each would get alone: every unit's file equals the one Run of its point
+// alone writes, also for a point whose swept arm diverges (its failure
+// reads as Run reports it); and that the stages the points share are
+// trained, and counted, once per seed.
+func TestSweepSharesStages(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "tiny-sweep.yaml")
+	os.WriteFile(p, []byte(tinySweepYAML), 0o644)
+	axes := []scenarios.SweepAxis{{Set: "arms.more.0.add-stage.train.lr", Values: []string{"0.05", "2", "0.3"}}}
+	sw, err := PlanSweep(toyRegistry().Schema(), p, []string{"world.fail=true"}, axes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "sweep")
+	total := 0
+	_, err = RunSweep(context.Background(), sw, dir, SweepOptions{Workers: 2, KeepGoing: true, Progress: func(_, n int) { total = n }})
+	var me *MissingError
+	if err != nil && !errors.As(err, &me) {
+		t.Fatal(err)
+	}
+	if want := 3 * (300 + 3*50); total != want {
+		t.Errorf("the sweep trains %d steps, want %d (the baseline once per seed, then each point's stage)", total, want)
+	}
+	sameAsAlone(t, sw, dir)
+	for _, pt := range sw.Points {
+		files, _ := os.ReadDir(filepath.Join(dir, "runs", pt.ID))
+		for _, f := range files {
+			if pt.Index == 1 && !strings.HasSuffix(f.Name(), ".failed.json") {
+				t.Errorf("point 1 (lr 2) should diverge, wrote %s", f.Name())
+			}
+		}
+	}
+}
+
+// TestSweepTeachers sweeps a teacher arm's setting: students learn from the
+// teacher of their own point, every unit as its point alone.
+func TestSweepTeachers(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "tiny-distill.yaml")
+	os.WriteFile(p, []byte(teacherYAML), 0o644)
+	axes := []scenarios.SweepAxis{{Set: "arms.hot.1.add-stage.train.lr", Values: []string{"0.2", "0.4"}}}
+	sw, err := PlanSweep(toyRegistry().Schema(), p, nil, axes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "sweep")
+	if _, err := RunSweep(context.Background(), sw, dir, SweepOptions{Workers: 2}); err != nil {
+		t.Fatal(err)
+	}
+	sameAsAlone(t, sw, dir)
+}
+
+// sameAsAlone checks that every unit file of the sweep in dir is the one
+// Run of its point alone writes.
+func sameAsAlone(t *testing.T, sw *Sweep, dir string) {
+	t.Helper()
+	for _, pt := range sw.Points {
+		alone := t.TempDir()
+		if _, err := Run(context.Background(), pt.Scenario, Options{Workers: 1, KeepGoing: true,
+			SeedDone: func(seed int, recs []results.Record, failure *RunError) error {
+				return writeSeed(alone, seed, recs, failure)
+			}}); err != nil {
+			t.Fatal(err)
+		}
+		files, _ := os.ReadDir(alone)
+		if len(files) != pt.Seeds {
+			t.Fatalf("point %d alone wrote %d files for %d seeds", pt.Index, len(files), pt.Seeds)
+		}
+		for _, f := range files {
+			x, _ := os.ReadFile(filepath.Join(alone, f.Name()))
+			y, err := os.ReadFile(filepath.Join(dir, "runs", pt.ID, f.Name()))
+			if err != nil || !bytes.Equal(x, y) {
+				t.Errorf("point %d (%s), %s: the sweep's file differs from the point's alone (%v)\nsweep: %s\nalone: %s", pt.Index, sw.Label(pt), f.Name(), err, y, x)
+			}
 		}
 	}
 }

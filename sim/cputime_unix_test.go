@@ -1,0 +1,18 @@
+//go:build unix
+
+package sim_test
+
+import (
+	"syscall"
+	"time"
+)
+
+// processCPU is the process's CPU time so far (user + system, every
+// thread), or 0 where it cannot be read.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
