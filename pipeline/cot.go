@@ -212,26 +212,16 @@ func forward(m *MLP, x blas64.General, wss []*Workspace, group int, p, lp blas64
 //
 //	p_j = e^{z_j − m} / s,  log p_j = z_j − (m + log s),  m = max z,  s = Σ_j e^{z_j − m}.
 //
-// The exponentials of all groups run in one vector pass, and so do the
-// logarithms; gmax and gsum hold each group's m and s.
+// The maxima and shifts of all groups, their exponentials and the
+// logarithms each run in one vector pass where kern has one (the sums stay
+// in order, in Go); gmax and gsum hold each group's m and s.
 func logSoftmax(kern kernel, z blas64.General, group int, p, lp, gmax, gsum []float64) {
 	ng := z.Rows * z.Cols / group
 	gmax, gsum = gmax[:ng], gsum[:ng]
-	g := 0
-	for r := 0; r < z.Rows; r++ {
-		zr := z.Data[r*z.Stride : r*z.Stride+z.Cols]
-		pr := p[r*z.Cols : (r+1)*z.Cols]
-		for a := 0; a < len(zr); a, g = a+group, g+1 {
-			m := math.Inf(-1)
-			for _, v := range zr[a : a+group] {
-				if v > m { // not the builtin max, whose NaN and ±0 care costs a fifth of a softmax
-					m = v
-				}
-			}
-			gmax[g] = m
-			for j, v := range zr[a : a+group] {
-				pr[a+j] = v - m
-			}
+	if z.Stride != z.Cols || !maxShiftVector(kern, z.Data[:ng*group], p, gmax, group) {
+		for r := 0; r < z.Rows; r++ {
+			zr := z.Data[r*z.Stride : r*z.Stride+z.Cols]
+			maxShift(zr, p[r*z.Cols:(r+1)*z.Cols], gmax[r*z.Cols/group:(r+1)*z.Cols/group], group)
 		}
 	}
 	expSlice(kern, p, p)
@@ -248,7 +238,7 @@ func logSoftmax(kern kernel, z blas64.General, group int, p, lp, gmax, gsum []fl
 		gsum[g] = s
 	}
 	logSlice(kern, gsum, gsum)
-	g = 0
+	g := 0
 	for r := 0; r < z.Rows; r++ {
 		zr := z.Data[r*z.Stride : r*z.Stride+z.Cols]
 		lr := lp[r*z.Cols : (r+1)*z.Cols]
@@ -257,6 +247,24 @@ func logSoftmax(kern kernel, z blas64.General, group int, p, lp, gmax, gsum []fl
 			for j, v := range zr[a : a+group] {
 				lr[a+j] = v - lse
 			}
+		}
+	}
+}
+
+// maxShift writes, for each group of group consecutive values of z, its
+// maximum m into gmax and z − m into p.
+func maxShift(z, p, gmax []float64, group int) {
+	for g := range gmax {
+		zg := z[g*group : (g+1)*group]
+		m := math.Inf(-1)
+		for _, v := range zg {
+			if v > m { // not the builtin max, whose NaN and ±0 care costs a fifth of a softmax
+				m = v
+			}
+		}
+		gmax[g] = m
+		for j, v := range zg {
+			p[g*group+j] = v - m
 		}
 	}
 }

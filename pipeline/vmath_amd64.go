@@ -84,3 +84,26 @@ func logAVX2(dst, src *float64, n int, k *vmathConsts)
 
 //go:noescape
 func logAVX512(dst, src *float64, n int, k *vmathConsts)
+
+// maxShiftVector writes, for each group of group consecutive values of z,
+// its maximum m into gmax and z − m into p, in AVX-512 when kern has it
+// (reporting whether it did). The maximum is the one the Go loop of
+// maxShift finds up to the sign of a zero, which changes neither z − m's
+// exponential nor m + log s.
+func maxShiftVector(kern kernel, z, p, gmax []float64, group int) bool {
+	if kern != kernAVX512 || len(gmax) == 0 {
+		return false
+	}
+	n := len(gmax) * group
+	_, _ = z[n-1], p[n-1]
+	tail := group % 8
+	mask := 1<<tail - 1
+	if tail == 0 {
+		mask = 0xff
+	}
+	maxShiftAVX512(&z[0], &p[0], &gmax[0], len(gmax), group, mask)
+	return true
+}
+
+//go:noescape
+func maxShiftAVX512(z, p, gmax *float64, groups, group int, tail int)

@@ -356,3 +356,67 @@ logavx512:
 	JLT          logavx512
 	VZEROUPPER
 	RET
+
+// func maxShiftAVX512(z, p, gmax *float64, groups, group int, tail int)
+// For each of groups consecutive groups of group values of z: its maximum m
+// into gmax, and z − m into p. A group is read in vectors of 8, the last
+// one under the mask tail (the low group%8 bits, or all 8); masked-off
+// lanes hold −Inf. VMAXPD keeps its second operand, the running maximum,
+// when the new value is NaN, as the Go loop's v > m does.
+TEXT ·maxShiftAVX512(SB), NOSPLIT, $0-48
+	MOVQ    z+0(FP), SI
+	MOVQ    p+8(FP), DI
+	MOVQ    gmax+16(FP), DX
+	MOVQ    groups+24(FP), CX
+	MOVQ    group+32(FP), BX
+	MOVQ    tail+40(FP), AX
+	KMOVW   AX, K2
+	MOVQ    $0xfff0000000000000, R8
+	VPBROADCASTQ R8, Z31      // −Inf
+
+msgroup:
+	VMOVAPD Z31, Z0           // running maximum
+	MOVQ    BX, R9            // values left in the group
+	XORQ    R10, R10          // index in the group
+msmax:
+	CMPQ    R9, $8
+	JLE     msmaxtail
+	VMOVUPD (SI)(R10*8), Z1
+	VMAXPD  Z0, Z1, Z0        // m = x > m ? x : m
+	ADDQ    $8, R10
+	SUBQ    $8, R9
+	JMP     msmax
+msmaxtail:
+	VMOVAPD Z31, Z1
+	VMOVUPD (SI)(R10*8), K2, Z1
+	VMAXPD  Z0, Z1, Z0
+	VEXTRACTF64X4 $1, Z0, Y1
+	VMAXPD  Y0, Y1, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPD  X0, X1, X0
+	VPERMILPD $1, X0, X1
+	VMAXSD  X0, X1, X0
+	VMOVSD  X0, (DX)
+	VBROADCASTSD X0, Z2
+	MOVQ    BX, R9
+	XORQ    R10, R10
+msshift:
+	CMPQ    R9, $8
+	JLE     msshifttail
+	VMOVUPD (SI)(R10*8), Z1
+	VSUBPD  Z2, Z1, Z1        // z − m
+	VMOVUPD Z1, (DI)(R10*8)
+	ADDQ    $8, R10
+	SUBQ    $8, R9
+	JMP     msshift
+msshifttail:
+	VMOVUPD (SI)(R10*8), K2, Z1
+	VSUBPD  Z2, Z1, Z1
+	VMOVUPD Z1, K2, (DI)(R10*8)
+	LEAQ    (SI)(BX*8), SI
+	LEAQ    (DI)(BX*8), DI
+	ADDQ    $8, DX
+	DECQ    CX
+	JNZ     msgroup
+	VZEROUPPER
+	RET

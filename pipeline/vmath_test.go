@@ -5,6 +5,8 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/blas/blas64"
 )
 
 // bigPrec is the precision of the reference exp and log: enough that
@@ -234,4 +236,43 @@ func checkAccuracy(t *testing.T, name string, f func(float64) float64, xs []floa
 		t.Errorf("%s is %d ulps off at %v (%v against %v)", name, worst, at, f(at), ref(at))
 	}
 	t.Logf("%s: at most %d ulp off over %d inputs", name, worst, len(xs))
+}
+
+// TestLogSoftmaxSameOnAnyKernel checks that the token softmax gives the
+// same bits of p and log p with every kernel, for groups of every size
+// and logits with ties, signed zeros, infinities and NaNs.
+func TestLogSoftmaxSameOnAnyKernel(t *testing.T) {
+	if bestKernel() == kernGo {
+		t.Skip("no assembly kernels on this CPU or in this build")
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	special := []float64{0, math.Copysign(0, -1), math.Inf(1), math.Inf(-1), math.NaN(), 700, -700, 1e300, 3, 3}
+	for _, group := range []int{1, 2, 3, 5, 7, 8, 9, 12, 16, 17, 24} {
+		for _, rows := range []int{1, 3, 10} {
+			cols := group * (1 + rng.IntN(3))
+			z := blas64.General{Rows: rows, Cols: cols, Stride: cols, Data: make([]float64, rows*cols)}
+			for i := range z.Data {
+				if rng.IntN(8) == 0 {
+					z.Data[i] = special[rng.IntN(len(special))]
+				} else {
+					z.Data[i] = 5 * rng.NormFloat64()
+				}
+			}
+			n, ng := rows*cols, rows*cols/group
+			run := func(kern kernel) (p, lp []float64) {
+				p, lp = make([]float64, n), make([]float64, n)
+				logSoftmax(kern, z, group, p, lp, make([]float64, ng), make([]float64, ng))
+				return p, lp
+			}
+			wp, wl := run(kernGo)
+			for kern := kernAVX2; kern <= bestKernel(); kern++ {
+				gp, gl := run(kern)
+				for i := range wp {
+					if math.Float64bits(gp[i]) != math.Float64bits(wp[i]) || math.Float64bits(gl[i]) != math.Float64bits(wl[i]) {
+						t.Fatalf("kernel %d, group %d, entry %d (z %v): p %v, log p %v; pure Go %v, %v", kern, group, i, z.Data[i], gp[i], gl[i], wp[i], wl[i])
+					}
+				}
+			}
+		}
+	}
 }
