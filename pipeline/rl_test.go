@@ -310,7 +310,7 @@ func make12() [][]float64 {
 }
 
 // BenchmarkRLStep measures one RL step of the cot world's default shape,
-// that of the peers cot_rl_numpy.py and cot_rl_torch.py (../shared/peers):
+// that of the peers cot_rl_numpy.py and cot_rl_torch.py (docs/performance.md):
 // 8 task features, linear heads, T = 3 tokens from V = 12, 3 actions, batch
 // 256, every episode's action head blind to the task, SGD; sub-benchmark kl
 // adds the KL penalty to a frozen reference and the entropy bonus. It reports
