@@ -21,7 +21,7 @@ func MaskedSoftmax(z blas64.General, lo, hi []int, p blas64.General) {
 
 // maskedSoftmax is MaskedSoftmax with its exponentials on kern.
 func maskedSoftmax(kern kernel, z blas64.General, lo, hi []int, p blas64.General) {
-	shiftRows(kern, z, lo, hi, p)
+	shiftRows(z, lo, hi, p)
 	expRows(kern, p, lo, hi)
 	for r := 0; r < z.Rows; r++ {
 		pr := p.Data[r*p.Stride : r*p.Stride+p.Cols]
@@ -31,9 +31,8 @@ func maskedSoftmax(kern kernel, z blas64.General, lo, hi []int, p blas64.General
 
 // shiftRows writes into p, row by row, z − max over the row's candidates
 // [lo, hi) at the candidates, the stable argument of the exponentials. The
-// other columns get −Inf (whose exponential is 0) when kern has vector
-// loops, which exponentiate whole rows, and 0 otherwise.
-func shiftRows(kern kernel, z blas64.General, lo, hi []int, p blas64.General) {
+// other columns are left as they are.
+func shiftRows(z blas64.General, lo, hi []int, p blas64.General) {
 	for r := 0; r < z.Rows; r++ {
 		zr := z.Data[r*z.Stride : r*z.Stride+z.Cols]
 		pr := p.Data[r*p.Stride : r*p.Stride+p.Cols]
@@ -44,38 +43,43 @@ func shiftRows(kern kernel, z blas64.General, lo, hi []int, p blas64.General) {
 				m = v
 			}
 		}
-		if kern == kernGo {
-			clear(pr)
-		} else {
-			for j := range pr {
-				pr[j] = math.Inf(-1)
-			}
-		}
 		for j := a; j < b; j++ {
 			pr[j] = zr[j] - m
 		}
 	}
 }
 
-// expRows exponentiates what shiftRows wrote: the whole matrix in one vector
-// pass when kern has one, else each row's candidates with exp1. Both give
-// the candidates the same bits and the other columns 0.
+// expRows exponentiates the candidates that shiftRows wrote and zeroes the
+// other columns. With a vector kernel the candidates of all rows are first
+// packed to the front of p's storage, exponentiated in one pass and moved
+// back; pure Go takes them one by one. Both give the same bits.
 func expRows(kern kernel, p blas64.General, lo, hi []int) {
-	switch {
-	case kern == kernGo:
+	if kern == kernGo || p.Stride < p.Cols {
 		for r := 0; r < p.Rows; r++ {
 			pr := p.Data[r*p.Stride : r*p.Stride+p.Cols]
 			for j := lo[r]; j < hi[r]; j++ {
 				pr[j] = exp1(pr[j])
 			}
+			clear(pr[:lo[r]])
+			clear(pr[hi[r]:])
 		}
-	case p.Stride == p.Cols:
-		expSlice(kern, p.Data[:p.Rows*p.Cols], p.Data[:p.Rows*p.Cols])
-	default:
-		for r := 0; r < p.Rows; r++ {
-			pr := p.Data[r*p.Stride : r*p.Stride+p.Cols]
-			expSlice(kern, pr, pr)
-		}
+		return
+	}
+	// Packing writes at or before where it reads (a row's candidates move
+	// back by at most the columns of the rows before it), and unpacking,
+	// from the last row back, writes at or after where it reads, so neither
+	// overwrites a value it has still to move.
+	k := 0
+	for r := 0; r < p.Rows; r++ {
+		k += copy(p.Data[k:], p.Data[r*p.Stride+lo[r]:r*p.Stride+hi[r]])
+	}
+	expSlice(kern, p.Data[:k], p.Data[:k])
+	for r := p.Rows - 1; r >= 0; r-- {
+		k -= hi[r] - lo[r]
+		pr := p.Data[r*p.Stride : r*p.Stride+p.Cols]
+		copy(pr[lo[r]:hi[r]], p.Data[k:k+hi[r]-lo[r]])
+		clear(pr[:lo[r]])
+		clear(pr[hi[r]:])
 	}
 }
 

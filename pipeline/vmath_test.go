@@ -276,3 +276,61 @@ func TestLogSoftmaxSameOnAnyKernel(t *testing.T) {
 		}
 	}
 }
+
+// TestMaskedSoftmaxSameOnAnyKernel checks the masked softmax and the
+// cross-entropy gradient bit for bit against pure Go, for candidate ranges
+// of every width and place (the vector path packs them), and that the other
+// columns are exactly 0.
+func TestMaskedSoftmaxSameOnAnyKernel(t *testing.T) {
+	if bestKernel() == kernGo {
+		t.Skip("no assembly kernels on this CPU or in this build")
+	}
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, cols := range []int{1, 3, 7, 18, 40} {
+		for _, stride := range []int{cols, cols + 3} {
+			rows := 1 + rng.IntN(70)
+			z := blas64.General{Rows: rows, Cols: cols, Stride: stride, Data: make([]float64, rows*stride)}
+			lo, hi, y := make([]int, rows), make([]int, rows), make([]int, rows)
+			for r := range rows {
+				lo[r] = rng.IntN(cols)
+				hi[r] = lo[r] + 1 + rng.IntN(cols-lo[r])
+				y[r] = lo[r] + rng.IntN(hi[r]-lo[r])
+				for j := range cols {
+					z.Data[r*stride+j] = 4 * rng.NormFloat64()
+				}
+			}
+			run := func(kern kernel) (p, dz []float64, loss float64) {
+				pm := blas64.General{Rows: rows, Cols: cols, Stride: stride, Data: make([]float64, rows*stride)}
+				dm := blas64.General{Rows: rows, Cols: cols, Stride: stride, Data: make([]float64, rows*stride)}
+				for i := range pm.Data {
+					pm.Data[i], dm.Data[i] = 7, 7 // stale values the softmax must overwrite
+				}
+				maskedSoftmax(kern, z, lo, hi, pm)
+				loss = crossEntropy(kern, z, lo, hi, y, dm)
+				return pm.Data, dm.Data, loss
+			}
+			wp, wd, wl := run(kernGo)
+			for r := range rows {
+				for j := range cols {
+					if v := wp[r*stride+j]; (j < lo[r] || j >= hi[r]) && v != 0 {
+						t.Fatalf("cols %d: p[%d][%d] = %v outside the candidates [%d, %d)", cols, r, j, v, lo[r], hi[r])
+					}
+				}
+			}
+			for kern := kernAVX2; kern <= bestKernel(); kern++ {
+				gp, gd, gl := run(kern)
+				for r := range rows {
+					for j := range cols {
+						i := r*stride + j
+						if math.Float64bits(gp[i]) != math.Float64bits(wp[i]) || math.Float64bits(gd[i]) != math.Float64bits(wd[i]) {
+							t.Fatalf("kernel %d, cols %d stride %d, [%d][%d] (candidates [%d, %d)): p %v, dz %v; pure Go %v, %v", kern, cols, stride, r, j, lo[r], hi[r], gp[i], gd[i], wp[i], wd[i])
+						}
+					}
+				}
+				if math.Float64bits(gl) != math.Float64bits(wl) {
+					t.Fatalf("kernel %d: loss %v, pure Go %v", kern, gl, wl)
+				}
+			}
+		}
+	}
+}

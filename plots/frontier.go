@@ -43,7 +43,7 @@ func frontier(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 		stage = defaultStage(in.Records)
 	}
 	xm := fig.Metrics[0]
-	ix := newIndex(in.Records)
+	ix := newIndex(in.Records, in.Intervals)
 	arms := in.arms()
 	styles := armStyles(arms)
 
@@ -74,7 +74,7 @@ func frontier(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 			// Per seed, the (x, y) points, for the fit.
 			px, py := map[int][]float64{}, map[int][]float64{}
 			for _, s := range steps {
-				xst, yst := statOf(xs[s]), statOf(ys[s])
+				xst, yst := statOf(in.Intervals, xs[s]), statOf(in.Intervals, ys[s])
 				b.X, b.Low, b.High = append(b.X, xst.Mean), append(b.Low, yst.Low), append(b.High, yst.High)
 				ln.X, ln.Y = append(ln.X, xst.Mean), append(ln.Y, yst.Mean)
 				f.data.add(a, stage, itoa(s), xm, ftoa(xst.Mean), ym, itoa(yst.N), ftoa(yst.Mean), ftoa(yst.Low), ftoa(yst.High),
@@ -104,8 +104,8 @@ func frontier(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 				}
 				alphas, betas = append(alphas, ft.Alpha), append(betas, ft.Beta)
 			}
-			am, alo, ahi := results.MeanCI(alphas)
-			bm, blo, bhi := results.MeanCI(betas)
+			am, alo, ahi := in.Intervals.MeanCI(alphas)
+			bm, blo, bhi := in.Intervals.MeanCI(betas)
 			f.data.add(a, stage, "", xm, "", ym, itoa(len(seeds)), "", "", "",
 				"fit:"+form.String(), ftoa(am), ftoa(alo), ftoa(ahi), ftoa(bm), ftoa(blo), ftoa(bhi))
 			xmax := ln.X[len(ln.X)-1]

@@ -32,7 +32,7 @@ func seeds(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	if len(fig.Metrics) == 0 {
 		return nil, fmt.Errorf("seeds: no metric")
 	}
-	ix := newIndex(in.Records)
+	ix := newIndex(in.Records, in.Intervals)
 	var arms []string
 	for _, a := range in.arms() {
 		for _, m := range fig.Metrics {
@@ -69,7 +69,7 @@ func seeds(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 				dots = append(dots, marker{X: x, Y: xs[j], Color: light, Radius: vg.Points(2.5)})
 				f.data.add(a, m, itoa(s), ftoa(xs[j]), "", "")
 			}
-			sm := statOf(vs)
+			sm := statOf(in.Intervals, vs)
 			means = append(means, marker{X: float64(i) + meanOffset, Y: sm.Mean, YLow: sm.Low, YHigh: sm.High,
 				Color: st.Color, Radius: vg.Points(4), Outline: true, Whiskered: true, Caps: true})
 			f.data.add(a, m, "", ftoa(sm.Mean), ftoa(sm.Low), ftoa(sm.High))

@@ -46,7 +46,7 @@ func TestSeeds(t *testing.T) {
 	if got, want := len(rows)-1, 2*len(testArms)*(4+1); got != want {
 		t.Fatalf("CSV has %d rows, want %d", got, want)
 	}
-	ix := newIndex(in.Records)
+	ix := newIndex(in.Records, nil)
 	sums := map[[2]string][]float64{}
 	for _, r := range rows[1:] {
 		arm, m, seed := r[0], r[1], r[2]

@@ -1,7 +1,6 @@
 package cot
 
 import (
-	"math"
 	"math/rand/v2"
 
 	"github.com/natmo/natmo/pipeline"
@@ -139,7 +138,7 @@ func (bs *bags) fit(m *cotMonitor, mc MonitorConfig) {
 		}
 		m.b -= mc.LR * gb / total
 	}
-	m.cut = math.Log(mc.Threshold / (1 - mc.Threshold))
+	m.cut = pipeline.Log(mc.Threshold / (1 - mc.Threshold))
 }
 
-func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
+func sigmoid(z float64) float64 { return 1 / (1 + pipeline.Exp(-z)) }
