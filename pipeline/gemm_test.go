@@ -223,6 +223,13 @@ func TestTrainingSameOnAnyCPU(t *testing.T) {
 		}
 		return c.m.Params
 	}
+	sameParamsOnEveryKernel(t, train)
+}
+
+// sameParamsOnEveryKernel checks that train gives the same parameters, bit
+// for bit, with each assembly kernel this CPU runs as with pure Go.
+func sameParamsOnEveryKernel(t *testing.T, train func(kernel) []float64) {
+	t.Helper()
 	want := train(kernGo)
 	for kern := kernAVX2; kern <= bestKernel(); kern++ {
 		got := train(kern)

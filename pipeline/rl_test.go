@@ -365,13 +365,5 @@ func TestRLSameOnAnyCPU(t *testing.T) {
 		}
 		return p.Params
 	}
-	want := train(kernGo)
-	for kern := kernAVX2; kern <= bestKernel(); kern++ {
-		got := train(kern)
-		for i := range got {
-			if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
-				t.Fatalf("kernel %d: θ[%d] = %v, pure Go %v", kern, i, got[i], want[i])
-			}
-		}
-	}
+	sameParamsOnEveryKernel(t, train)
 }

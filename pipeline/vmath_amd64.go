@@ -6,44 +6,31 @@ package pipeline
 // vectors that kern's loop takes, and returns its length: the operations of
 // exp1, 8 lanes at a time in AVX-512 or 4 in AVX2 with FMA.
 func expVector(kern kernel, dst, src []float64) int {
-	switch kern {
-	case kernAVX512:
-		n := len(dst) &^ 7
-		if n > 0 {
-			_ = src[n-1]
-			expAVX512(&dst[0], &src[0], n, &vmathK)
-		}
-		return n
-	case kernAVX2:
-		n := len(dst) &^ 3
-		if n > 0 {
-			_ = src[n-1]
-			expAVX2(&dst[0], &src[0], n, &vmathK)
-		}
-		return n
-	}
-	return 0
+	return vector(kern, dst, src, expAVX512, expAVX2)
 }
 
 // logVector is expVector for log1.
 func logVector(kern kernel, dst, src []float64) int {
+	return vector(kern, dst, src, logAVX512, logAVX2)
+}
+
+// vector runs the AVX-512 or the AVX2 loop that kern names over the
+// longest prefix of dst and src it takes, and returns its length.
+func vector(kern kernel, dst, src []float64, avx512, avx2 func(dst, src *float64, n int, k *vmathConsts)) int {
+	loop, lanes := avx2, 4
 	switch kern {
 	case kernAVX512:
-		n := len(dst) &^ 7
-		if n > 0 {
-			_ = src[n-1]
-			logAVX512(&dst[0], &src[0], n, &vmathK)
-		}
-		return n
+		loop, lanes = avx512, 8
 	case kernAVX2:
-		n := len(dst) &^ 3
-		if n > 0 {
-			_ = src[n-1]
-			logAVX2(&dst[0], &src[0], n, &vmathK)
-		}
-		return n
+	default:
+		return 0
 	}
-	return 0
+	n := len(dst) &^ (lanes - 1)
+	if n > 0 {
+		_ = src[n-1]
+		loop(&dst[0], &src[0], n, &vmathK)
+	}
+	return n
 }
 
 // vmathConsts lays out the constants of exp1 and log1 for the assembly

@@ -172,6 +172,8 @@ def f(k, fmt="{:.0f}"):
     return fmt.format(med[k]) if k in med else "-"
 def r(a, b):
     return "**{:.2f}**".format(med[a] / med[b]) if a in med and b in med else "-"
+def both(k):  # "CPU rate (wall rate)"
+    return f"{f(k + '-cpu')} ({f(k + '-wall')})" if k + "-cpu" in med else "-"
 shapes = sorted({k.split("-")[-2] for k in med if k.startswith(("go-SupervisedStep-", "numpy-")) and "cot" not in k and "em" not in k},
                 key=lambda s: [int(x) for x in s.split("x")])
 if shapes:
@@ -181,13 +183,11 @@ if shapes:
     for s in shapes:
         g, o, a = f"go-SupervisedStep-{s}", f"openblas-SupervisedStep-{s}", f"allblas-SupervisedStep-{s}"
         n, t = f"numpy-{s}", f"torch-{s}"
-        both = lambda k: f"{f(k + '-cpu')} ({f(k + '-wall')})" if k + "-cpu" in med else "-"
         print(f"| {s} | {both(g)} | {both(o)} | {both(a)} | {both(n)} | {both(t)} | {r(g+'-cpu', n+'-cpu')} | {r(g+'-cpu', t+'-cpu')} | {r(o+'-cpu', n+'-cpu')} | {both('go-RLStepShapes-'+s)} | {both('openblas-RLStepShapes-'+s)} |")
 if "go-cot-cpu" in med:
     print(f"\nCot world RL step (B 256, IN 8, T 3, V 12, A 3, linear heads, SGD), steps per CPU second (per wall second), median of {reps}, single-threaded")
     print("| natmo | cot_rl_numpy.py | cot_rl_torch.py | natmo / NumPy | natmo / PyTorch |")
     print("|---|---|---|---|---|")
-    both = lambda k: f"{f(k + '-cpu')} ({f(k + '-wall')})" if k + "-cpu" in med else "-"
     print(f"| {both('go-cot')} | {both('numpy-cot')} | {both('torch-cot')} | {r('go-cot-cpu', 'numpy-cot-cpu')} | {r('go-cot-cpu', 'torch-cot-cpu')} |")
 if "natmo-em-cpu" in med:
     print(f"\nScenario emergent-misalignment, 16 seeds, 300 fine-tuning steps, median of {reps}: CPU s (wall s)")
