@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"math"
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/blas/blas64"
@@ -65,17 +64,20 @@ func (b *SoftDataset) gather(d *SoftDataset, idx []int) {
 // which holds when each q_r sums to one over the row's candidates. Its
 // minimum is the targets' entropy, reached at p = q.
 func SoftCrossEntropy(z blas64.General, lo, hi []int, q, dz blas64.General) float64 {
+	return softCrossEntropy(bestKernel(), z, lo, hi, q, dz)
+}
+
+// softCrossEntropy is SoftCrossEntropy with its exponentials on kern.
+func softCrossEntropy(kern kernel, z blas64.General, lo, hi []int, q, dz blas64.General) float64 {
+	maskedSoftmax(kern, z, lo, hi, dz)
 	n := float64(z.Rows)
 	loss := 0.0
 	for r := 0; r < z.Rows; r++ {
-		zr := z.Data[r*z.Stride : r*z.Stride+z.Cols]
 		qr := q.Data[r*q.Stride : r*q.Stride+q.Cols]
 		dr := dz.Data[r*dz.Stride : r*dz.Stride+dz.Cols]
-		clear(dr)
-		softmaxRange(zr, dr, lo[r], hi[r])
 		for j := lo[r]; j < hi[r]; j++ {
 			if qr[j] > 0 {
-				loss -= qr[j] * math.Log(max(dr[j], 1e-300))
+				loss -= qr[j] * log1(max(dr[j], 1e-300))
 			}
 			dr[j] = (dr[j] - qr[j]) / n
 		}
@@ -106,7 +108,7 @@ func (t *SoftTrainer) Step(d *SoftDataset, idx []int) float64 {
 	t.batch.gather(d, idx)
 	b := &t.batch
 	z := t.Model.Forward(b.X, t.ws)
-	loss := SoftCrossEntropy(z, b.Lo, b.Hi, b.Q, t.ws.DLogits())
+	loss := softCrossEntropy(t.ws.kern, z, b.Lo, b.Hi, b.Q, t.ws.DLogits())
 	t.Model.Backward(b.X, t.ws, t.grad, blas64.General{})
 	t.Opt.Step(t.Model.Params, t.grad)
 	return loss
