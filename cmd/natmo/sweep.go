@@ -14,6 +14,7 @@ import (
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim"
 	"github.com/natmo/natmo/sim/worlds"
+	"github.com/natmo/natmo/sim/results"
 	"github.com/urfave/cli/v2"
 )
 
@@ -146,6 +147,14 @@ figures/ into --out: the same tables, byte for byte, as the sweep run unsharded.
 					return badInput(err)
 				}
 			}
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return badInput(fmt.Errorf("merge: %w", err))
+			}
+			lock, err := results.LockDir(out, "")
+			if err != nil {
+				return badInput(err)
+			}
+			defer lock.Unlock()
 			res, err := sim.MergeSweeps(c.Args().Slice(), out)
 			if err != nil {
 				return failureError{err}
