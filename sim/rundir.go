@@ -346,17 +346,25 @@ func writeJSON(path string, v any) error {
 }
 
 // ResumeCommand returns the command line that resumes an interrupted run:
-// the same arguments with --resume added and any --force removed.
+// the same arguments with --resume added and any --force removed, each
+// quoted for a POSIX shell, so that pasting it runs nothing but natmo.
 func ResumeCommand(args []string) string {
 	var out []string
 	for _, a := range args {
 		if a == "--force" || a == "-force" {
 			continue
 		}
-		if strings.ContainsAny(a, " '\"$*?[]{}|&;<>()") {
-			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-		out = append(out, a)
+		out = append(out, ShellQuote(a))
 	}
 	return strings.Join(append(out, "--resume"), " ")
+}
+
+// ShellQuote quotes s for a POSIX shell: as it is when it holds only
+// characters no shell treats specially, else in single quotes (a single
+// quote inside becomes '\'').
+func ShellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

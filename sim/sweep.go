@@ -78,7 +78,9 @@ func PlanSweep(schema scenarios.Schema, nameOrPath string, overrides []string, a
 		Figures: figureMetrics(base)}
 	n := 1
 	for _, a := range axes {
-		n *= len(a.Values)
+		if n *= len(a.Values); n > scenarios.MaxSweep {
+			return nil, fmt.Errorf("the sweep's grid has more than %d points; sweep fewer values", scenarios.MaxSweep)
+		}
 	}
 	for i := range n {
 		vals := make([]string, len(axes))

@@ -95,9 +95,9 @@ Examples:
 			if c.Int("workers") < 1 {
 				return badInput(fmt.Errorf("--workers must be ≥ 1, got %d", c.Int("workers")))
 			}
-			out := c.String("out")
-			if out == "" {
-				out = filepath.Join("results", sc.Name)
+			out, err := outFolder(c, filepath.Join("results", sc.Name))
+			if err != nil {
+				return err
 			}
 			formats, err := parseFormats(c.String("format"))
 			if err != nil {
@@ -155,6 +155,20 @@ func runError(err error, out, what string) error {
 }
 
 func defaultWorkers() int { return runtime.NumCPU() }
+
+// outFolder returns --out, or def when it is not given. A value that
+// looks like a flag (--out -- or --out --force) is refused: it is a flag
+// whose value was forgotten, never a folder the user meant.
+func outFolder(c *cli.Context, def string) (string, error) {
+	out := c.String("out")
+	if !c.IsSet("out") {
+		return def, nil
+	}
+	if strings.TrimSpace(out) == "" || strings.HasPrefix(out, "-") {
+		return "", badInput(fmt.Errorf("--out %q is not a folder name (a flag's value is missing?); give --out DIR", out))
+	}
+	return out, nil
+}
 
 // checkOut refuses an existing, non-empty folder unless force is set.
 func checkOut(dir string, force bool) error { return results.CheckTarget(dir, force) }

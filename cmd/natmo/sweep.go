@@ -13,8 +13,8 @@ import (
 	"github.com/natmo/natmo/plots/report"
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim"
-	"github.com/natmo/natmo/sim/worlds"
 	"github.com/natmo/natmo/sim/results"
+	"github.com/natmo/natmo/sim/worlds"
 	"github.com/urfave/cli/v2"
 )
 
@@ -88,9 +88,9 @@ Examples:
 			if err != nil {
 				return badInput(err)
 			}
-			out := c.String("out")
-			if out == "" {
-				out = filepath.Join("results", sw.Scenario+"-sweep")
+			out, err := outFolder(c, filepath.Join("results", sw.Scenario+"-sweep"))
+			if err != nil {
+				return err
 			}
 			started := time.Now()
 			fmt.Fprintf(c.App.ErrWriter, "sweep %s: %d points × %d seeds%s\n", sw.Scenario, len(sw.Points), sw.Points[0].Seeds, shardNote(shard))
@@ -135,7 +135,10 @@ figures/ into --out: the same tables, byte for byte, as the sweep run unsharded.
 			if err != nil {
 				return badInput(err)
 			}
-			out := c.String("out")
+			out, err := outFolder(c, "")
+			if err != nil {
+				return err
+			}
 			inPlace := false
 			for _, d := range c.Args().Slice() {
 				if filepath.Clean(d) == filepath.Clean(out) {
