@@ -361,7 +361,7 @@ func ResumeCommand(args []string) string {
 
 // ShellQuote quotes s for a POSIX shell: as it is when it holds only
 // characters no shell treats specially, else in single quotes (a single
-// quote inside becomes '\”).
+// quote inside is closed, escaped with a backslash and reopened).
 func ShellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "" {
 		return s
