@@ -93,6 +93,18 @@ func versionOf(bi *debug.BuildInfo) string {
 // scenario declares contrasts) and, last, manifest.json into dir, each
 // atomically.
 func WriteTables(dir string, res *Result, m Manifest) error {
+	if err := writeTables(dir, res); err != nil {
+		return err
+	}
+	if err := writeManifest(dir, m); err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
+	return nil
+}
+
+// writeTables writes metrics.csv, summary.csv and contrasts.csv (if any)
+// into dir, each atomically.
+func writeTables(dir string, res *Result) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("results: %w", err)
 	}
@@ -102,9 +114,6 @@ func WriteTables(dir string, res *Result, m Manifest) error {
 	}
 	if err == nil && len(res.Contrasts) > 0 {
 		err = results.WriteFileAtomic(filepath.Join(dir, "contrasts.csv"), func(w *bufio.Writer) error { return results.WriteContrasts(w, res.Contrasts) })
-	}
-	if err == nil {
-		err = writeManifest(dir, m)
 	}
 	if err != nil {
 		return fmt.Errorf("results: %w", err)

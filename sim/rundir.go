@@ -34,6 +34,10 @@ type DirOptions struct {
 	Resume bool
 	// Command is recorded in the manifest.
 	Command []string
+	// Finish, if not nil, is called with the result once metrics.csv and
+	// summary.csv are written, to draw the figures: the manifest is marked
+	// complete only after it returns without error.
+	Finish func(ctx context.Context, res *Result) error
 }
 
 // A DirError reports that a results folder cannot be used as asked: it
@@ -92,9 +96,19 @@ func RunDir(ctx context.Context, sc *scenarios.Scenario, dir string, opt DirOpti
 		}
 		return nil, err
 	}
-	man = NewManifest(sc, res, started, opt.Command)
-	if err := WriteTables(dir, res, man); err != nil {
+	if err := writeTables(dir, res); err != nil {
 		return nil, err
+	}
+	if opt.Finish != nil {
+		if err := opt.Finish(ctx, res); err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
+			}
+			return nil, err
+		}
+	}
+	if err := writeManifest(dir, NewManifest(sc, res, started, opt.Command)); err != nil {
+		return nil, fmt.Errorf("results: %w", err)
 	}
 	return res, nil
 }

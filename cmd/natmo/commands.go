@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -108,15 +109,17 @@ Examples:
 			res, err := sim.RunDir(c.Context, sc, out, sim.DirOptions{
 				Options: sim.Options{Workers: c.Int("workers"), Progress: bar.update, KeepGoing: c.Bool("keep-going")},
 				Force:   c.Bool("force"), Resume: c.Bool("resume"), Command: os.Args,
+				Finish: func(ctx context.Context, res *sim.Result) error {
+					bar.done()
+					if len(res.Records) == 0 {
+						return nil
+					}
+					return drawFigures(ctx, filepath.Join(out, "figures"), sc, res, formats)
+				},
 			})
 			bar.done()
 			if err != nil {
 				return runError(err, out, "run")
-			}
-			if len(res.Records) > 0 {
-				if err := drawFigures(filepath.Join(out, "figures"), sc, res, formats); err != nil {
-					return failureError{err}
-				}
 			}
 			if len(res.Summary) > 0 {
 				printSummary(c.App.Writer, sc, res)
@@ -188,12 +191,18 @@ func parseFormats(s string) ([]string, error) {
 	return fs, nil
 }
 
-func drawFigures(dir string, sc *scenarios.Scenario, res *sim.Result, formats []string) error {
+func drawFigures(ctx context.Context, dir string, sc *scenarios.Scenario, res *sim.Result, formats []string) error {
 	in, figs := report.RunFigures(sc, res, worlds.Default().Labels())
-	return renderAll(dir, in, figs, formats)
+	return renderAllContext(ctx, dir, in, figs, formats)
 }
 
 func renderAll(dir string, in plots.Input, figs []scenarios.Figure, formats []string) error {
+	return renderAllContext(context.Background(), dir, in, figs, formats)
+}
+
+// renderAllContext draws figs into dir; once ctx is done it stops between
+// files and returns ctx's error.
+func renderAllContext(ctx context.Context, dir string, in plots.Input, figs []scenarios.Figure, formats []string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -205,7 +214,7 @@ func renderAll(dir string, in plots.Input, figs []scenarios.Figure, formats []st
 	var wg sync.WaitGroup
 	for i, f := range figs {
 		wg.Go(func() {
-			if _, err := plots.Render(f, in, dir, formats); err != nil {
+			if _, err := plots.RenderContext(ctx, f, in, dir, formats); err != nil {
 				errs[i] = fmt.Errorf("figure %s: %w", plots.Name(f), err)
 			}
 		})

@@ -52,6 +52,13 @@ func main() {
 	// The first Ctrl-C (or SIGTERM) stops training at the next step and keeps
 	// what finished; a second one exits at once. Files are written atomically,
 	// so either way only whole files are left.
+	// The PDF writer makes font files in the temporary folder: give it the
+	// process's own, removed on exit, so that none are left in $TMPDIR.
+	cleanup := func() {}
+	if tmp, err := os.MkdirTemp("", "natmo-"); err == nil {
+		os.Setenv("TMPDIR", tmp)
+		cleanup = func() { os.RemoveAll(tmp) }
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -61,13 +68,16 @@ func main() {
 		first.Store(s)
 		fmt.Fprintln(os.Stderr, "\nnatmo: interrupted; stopping at the next step (press Ctrl-C again to quit at once)")
 		cancel()
-		os.Exit(signalCode(<-sigs))
+		code := signalCode(<-sigs)
+		cleanup()
+		os.Exit(code)
 	}()
 	code := run(ctx, os.Args, os.Stdout, os.Stderr)
 	cancel()
 	if s, ok := first.Load().(os.Signal); ok && code == exitSIGINT {
 		code = signalCode(s)
 	}
+	cleanup()
 	os.Exit(code)
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -108,7 +109,7 @@ Examples:
 					shard.I, shard.N, out, time.Since(started).Seconds())
 				return nil
 			}
-			return finishSweep(c.App.Writer, c.App.ErrWriter, res, out, formats, c.Bool("report"))
+			return finishSweep(c.Context, c.App.Writer, c.App.ErrWriter, res, out, formats, c.Bool("report"))
 		},
 	}
 }
@@ -162,20 +163,22 @@ figures/ into --out: the same tables, byte for byte, as the sweep run unsharded.
 			if err != nil {
 				return failureError{err}
 			}
-			return finishSweep(c.App.Writer, c.App.ErrWriter, res, out, formats, c.Bool("report"))
+			return finishSweep(c.Context, c.App.Writer, c.App.ErrWriter, res, out, formats, c.Bool("report"))
 		},
 	}
 }
 
 // finishSweep draws the figures of a merged sweep (and, if asked, its
-// report) and prints where it is.
-func finishSweep(w, ew io.Writer, res *sim.SweepResult, out string, formats []string, withReport bool) error {
+// report) and prints where it is. A sweep that has no figures of its own
+// (over two settings, say) says so; a figure that cannot be written is a
+// failure.
+func finishSweep(ctx context.Context, w, ew io.Writer, res *sim.SweepResult, out string, formats []string, withReport bool) error {
 	sw := res.Sweep
 	in, figs, err := report.SweepFigures(res, worlds.Default().Labels())
 	if err != nil {
 		fmt.Fprintf(ew, "natmo: %v\n", err)
-	} else if err := renderAll(filepath.Join(out, "figures"), in, figs, formats); err != nil {
-		return failureError{err}
+	} else if err := renderAllContext(ctx, filepath.Join(out, "figures"), in, figs, formats); err != nil {
+		return failureError{fmt.Errorf("the tables are in %s, but the figures failed: %w", out, err)}
 	}
 	failed := 0
 	for _, p := range res.Points {
