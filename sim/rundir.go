@@ -140,8 +140,8 @@ func prepareDir(sc *scenarios.Scenario, dir string, opt DirOptions) error {
 		if err != nil {
 			return fmt.Errorf("--resume: %s holds no run to resume: %w", dir, err)
 		}
-		var m Manifest
-		if err := json.Unmarshal(b, &m); err != nil {
+		m, err := ParseManifest(b)
+		if err != nil {
 			return fmt.Errorf("--resume: %s: %w", filepath.Join(dir, "manifest.json"), err)
 		}
 		if m.Resolved != string(sc.Resolved) {

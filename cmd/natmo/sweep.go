@@ -210,10 +210,10 @@ func axesNames(sw *sim.Sweep) string {
 // parseOver parses KEY=V1,V2,... into a sweep axis.
 func parseOver(s string) (scenarios.SweepAxis, error) {
 	key, vals, ok := strings.Cut(s, "=")
-	if !ok || key == "" || vals == "" {
+	if key = strings.TrimSpace(key); !ok || key == "" || vals == "" {
 		return scenarios.SweepAxis{}, fmt.Errorf("--over %q: want KEY=V1,V2,..., e.g. world.coupling=0,0.5,1", s)
 	}
-	ax := scenarios.SweepAxis{Set: strings.TrimSpace(key)}
+	ax := scenarios.SweepAxis{Set: key}
 	for _, v := range strings.Split(vals, ",") {
 		if v = strings.TrimSpace(v); v == "" {
 			return scenarios.SweepAxis{}, fmt.Errorf("--over %q: an empty value", s)
