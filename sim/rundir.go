@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,6 +63,9 @@ var ErrIncomplete = errors.New("run incomplete")
 // an uninterrupted run writes.
 func RunDir(ctx context.Context, sc *scenarios.Scenario, dir string, opt DirOptions) (*Result, error) {
 	started := time.Now()
+	if err := CheckMemory(sc, workersOf(opt.Workers)); err != nil {
+		return nil, err
+	}
 	lock, err := lockDir(dir, "")
 	if err != nil {
 		return nil, &DirError{Dir: dir, Err: err}
@@ -111,6 +115,14 @@ func RunDir(ctx context.Context, sc *scenarios.Scenario, dir string, opt DirOpti
 		return nil, fmt.Errorf("results: %w", err)
 	}
 	return res, nil
+}
+
+// workersOf is the number of seeds trained at once for Options.Workers n.
+func workersOf(n int) int {
+	if n <= 0 {
+		return runtime.NumCPU()
+	}
+	return n
 }
 
 // lockDir makes the results folder dir if need be and takes its writer lock

@@ -165,6 +165,11 @@ func RunSweep(ctx context.Context, sw *Sweep, dir string, opt SweepOptions) (*Sw
 		return nil, err
 	}
 	grid = append(grid, '\n')
+	for _, p := range sw.Points {
+		if err := CheckMemory(p.Scenario, workersOf(opt.Workers)); err != nil {
+			return nil, fmt.Errorf("point %d (%s): %w", p.Index, sw.Label(p), err)
+		}
+	}
 	// The shards of a sweep may share its folder, each holding its own
 	// part of the lock; a whole sweep, or a forced one, holds all of it.
 	part := ""

@@ -147,8 +147,9 @@ Examples:
 // resume; anything else is a failed run (1).
 func runError(err error, out, what string) error {
 	var de *sim.DirError
+	var me *sim.MemoryError
 	switch {
-	case errors.As(err, &de):
+	case errors.As(err, &de), errors.As(err, &me):
 		return badInput(err)
 	case errors.Is(err, sim.ErrIncomplete):
 		return failureError{fmt.Errorf("interrupted: what finished is in %s/runs; to finish the %s:\n  %s",
