@@ -101,3 +101,18 @@ func TestRunDirResume(t *testing.T) {
 		t.Errorf("rerun into a finished folder: err = %v, want a *DirError", err)
 	}
 }
+
+// TestResumeCommandQuoted: the printed resume command is safe to paste:
+// nothing in an argument runs in the shell, and --force is dropped.
+func TestResumeCommandQuoted(t *testing.T) {
+	got := ResumeCommand([]string{"natmo", "run", "x.yaml", "--set", "title=`touch pwned`", "--out", "it's $HOME", "--force", "--set", "a.b=1"})
+	want := `natmo run x.yaml --set 'title=` + "`touch pwned`" + `' --out 'it'\''s $HOME' --set a.b=1 --resume`
+	if got != want {
+		t.Errorf("ResumeCommand:\n got %s\nwant %s", got, want)
+	}
+	for _, s := range []string{"", "a\nb", "!", "#x", "~", "a\\b", "*", "x;y", "\t"} {
+		if q := ShellQuote(s); q == s {
+			t.Errorf("ShellQuote(%q) left it bare", s)
+		}
+	}
+}
