@@ -20,7 +20,7 @@ type repro struct {
 	setup func(t *testing.T, dir string) // prepares dir before the command (may be nil)
 	args  []string                       // "DIR" is replaced by the case's folder
 	code  int
-	want  []string // substrings of stderr
+	want  []string                       // substrings of stderr
 	check func(t *testing.T, dir string) // after the command (may be nil)
 }
 
@@ -69,7 +69,9 @@ func runRepros(t *testing.T, cases []repro) {
 
 var tinyRun = []string{"run", "testdata/tiny.yaml", "--seeds", "2", "--format", "svg", "-q", "--out", "DIR"}
 
-func with(base []string, extra ...string) []string { return append(append([]string{}, base...), extra...) }
+func with(base []string, extra ...string) []string {
+	return append(append([]string{}, base...), extra...)
+}
 
 // finished runs tiny into dir.
 func finished(t *testing.T, dir string) {
