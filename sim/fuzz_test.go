@@ -3,7 +3,6 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"testing"
 
 	"github.com/natmo/natmo/sim/results"
@@ -63,15 +62,17 @@ func FuzzParseManifest(f *testing.F) {
 // seed, the scenario's arms and metrics, with finite values.
 func FuzzSeedFile(f *testing.F) {
 	id := identity{ID: "0123456789ab", Arms: []string{"baseline", "insecure"}, Metrics: []string{"m"}}
-	var csv bytes.Buffer
-	fmt.Fprintf(&csv, seedLine, 3, id.ID, 2)
-	results.WriteMetrics(&csv, []results.Record{
+	csv, err := seedFileBytes(id, 3, []results.Record{
 		{Arm: "baseline", Seed: 3, Stage: "sft", Step: 0, Metric: "m", Value: 0.5},
 		{Arm: "insecure", Seed: 3, Stage: "finetune", Step: 10, Metric: "m", Value: 0.25},
 	})
-	f.Add(csv.Bytes(), false)
-	f.Add(bytes.Replace(csv.Bytes(), []byte("insecure"), []byte("renamed"), 1), false)
-	f.Add([]byte("# natmo seed 3 of scenario 0123456789ab: 1 rows\narm,seed,stage,step,metric,value\n"), false)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(csv, false)
+	f.Add(bytes.Replace(csv, []byte("insecure"), []byte("renamed"), 1), false)
+	f.Add(csv[:len(csv)-3], false)
+	f.Add([]byte("# natmo seed 3 of scenario 0123456789ab: 0 rows, sha256 0000000000000000\narm,seed,stage,step,metric,value\n"), false)
 	f.Add([]byte(`{"scenario":"0123456789ab","seed":3,"arms":["insecure"],"stage":"rl","error":"diverged"}`), true)
 	f.Add([]byte(`{"scenario":"x","seed":3}`), true)
 	f.Fuzz(func(t *testing.T, b []byte, failed bool) {

@@ -211,20 +211,44 @@ type failureRecord struct {
 }
 
 // A seed file (runs/seed-NNNN.csv) is the seed's metrics table after a
-// first line naming what it is, which resume and merge check:
+// first line naming what it is, which resume and merge check: the seed, the
+// scenario, the number of rows and the first 16 hex digits of the SHA-256
+// of the table below it, so that a cut or edited file is never read as a
+// whole one.
 //
-//	# natmo seed 3 of scenario 1a2b3c4d5e6f: 480 rows
-const seedLine = "# natmo seed %d of scenario %s: %d rows\n"
+//	# natmo seed 3 of scenario 1a2b3c4d5e6f: 480 rows, sha256 0123456789abcdef
+const seedLine = "# natmo seed %d of scenario %s: %d rows, sha256 %s\n"
 
-var seedLinePattern = regexp.MustCompile(`^# natmo seed ([0-9]{1,9}) of scenario ([0-9a-f]{12}): ([0-9]{1,12}) rows$`)
+var seedLinePattern = regexp.MustCompile(`^# natmo seed ([0-9]{1,9}) of scenario ([0-9a-f]{12}): ([0-9]{1,12}) rows, sha256 ([0-9a-f]{16})$`)
+
+// seedFileBytes is the seed file of seed's records recs for the scenario id.
+func seedFileBytes(id identity, seed int, recs []results.Record) ([]byte, error) {
+	var table bytes.Buffer
+	if err := results.WriteMetrics(&table, recs); err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, seedLine, seed, id.ID, len(recs), tableHash(table.Bytes()))
+	b.Write(table.Bytes())
+	return b.Bytes(), nil
+}
+
+func tableHash(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
 
 func writeSeed(runs string, id identity, seed int, recs []results.Record, failure *RunError) error {
 	if failure != nil {
 		return writeJSON(seedFile(runs, seed, ".failed.json"), failureRecord{id.ID, failure.Seed, failure.Arms, failure.Stage, failure.Err.Error()})
 	}
+	b, err := seedFileBytes(id, seed, recs)
+	if err != nil {
+		return err
+	}
 	return results.WriteFileAtomic(seedFile(runs, seed, ".csv"), func(w *bufio.Writer) error {
-		fmt.Fprintf(w, seedLine, seed, id.ID, len(recs))
-		return results.WriteMetrics(w, recs)
+		_, err := w.Write(b)
+		return err
 	})
 }
 
@@ -295,7 +319,7 @@ func parseSeedFile(b []byte, seed int, id identity) ([]results.Record, error) {
 	line, rest, ok := bytes.Cut(b, []byte("\n"))
 	m := seedLinePattern.FindSubmatch(line)
 	if !ok || m == nil {
-		return nil, fmt.Errorf("not a natmo seed file: first line %q, want %q", trim(line), strings.TrimSpace(fmt.Sprintf(seedLine, seed, id.ID, 0)))
+		return nil, fmt.Errorf("not a natmo seed file: first line %q, want %q", trim(line), strings.TrimSpace(fmt.Sprintf(seedLine, seed, id.ID, 0, "…")))
 	}
 	s, err1 := strconv.Atoi(string(m[1]))
 	n, err2 := strconv.Atoi(string(m[3]))
@@ -307,6 +331,9 @@ func parseSeedFile(b []byte, seed int, id identity) ([]results.Record, error) {
 	}
 	if s != seed {
 		return nil, fmt.Errorf("holds seed %d, not %d", s, seed)
+	}
+	if got := tableHash(rest); got != string(m[4]) {
+		return nil, fmt.Errorf("a damaged file: its table's sha256 begins %s, its first line says %s", got, m[4])
 	}
 	recs, err := results.ReadMetrics(bytes.NewReader(rest))
 	if err != nil {

@@ -137,10 +137,10 @@ func reproCases() []repro {
 		// 7. Damaged or foreign seed files are never trusted.
 		{name: "truncated seed file", setup: edited("runs/seed-0001.csv", func(b []byte) []byte {
 			return b[:bytes.LastIndexByte(b[:len(b)-1], '\n')+1]
-		}), args: with(tinyRun, "--resume"), code: 2, want: []string{"seed-0001.csv", "rows, its first line says"}},
+		}), args: with(tinyRun, "--resume"), code: 2, want: []string{"seed-0001.csv", "a damaged file"}},
 		{name: "renamed arm", setup: edited("runs/seed-0000.csv", func(b []byte) []byte {
 			return bytes.ReplaceAll(b, []byte("\nsecure,"), []byte("\nsekure,"))
-		}), args: with(tinyRun, "--resume"), code: 2, want: []string{"seed-0000.csv", `arm "sekure" is not one of the scenario's`}},
+		}), args: with(tinyRun, "--resume"), code: 2, want: []string{"seed-0000.csv", "a damaged file"}},
 		{name: "seed file of another scenario", setup: func(t *testing.T, dir string) {
 			finished(t, dir)
 			other := filepath.Join(filepath.Dir(dir), "other")
@@ -153,7 +153,7 @@ func reproCases() []repro {
 		{name: "NaN in a seed file", setup: edited("runs/seed-0000.csv", func(b []byte) []byte {
 			i := bytes.LastIndexByte(b[:len(b)-1], ',')
 			return append(append(b[:i+1:i+1], "NaN"...), '\n')
-		}), args: with(tinyRun, "--resume"), code: 2, want: []string{"seed-0000.csv", "not a finite number"}},
+		}), args: with(tinyRun, "--resume"), code: 2, want: []string{"seed-0000.csv", "a damaged file"}},
 		{name: "corrupt sweep.json", setup: func(t *testing.T, dir string) {
 			args := with(tinySweep)
 			args[len(args)-1] = dir
