@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -262,10 +263,36 @@ func listCommand() *cli.Command {
 				e, _ := ivs.Lookup(n)
 				fmt.Fprintf(w, "  %-24s %s\n", n, e.Doc)
 			}
+			printLimits(w)
 			fmt.Fprintln(w, "\nEvery setting of a world, stage kind or intervention, with its default and range:\n  natmo explain NAME")
 			return nil
 		},
 	}
+}
+
+// printLimits lists the bounds a scenario's sizes and counts must keep.
+func printLimits(w io.Writer) {
+	fmt.Fprintln(w, "\nLimits (beyond them a scenario is refused at load time; a world's own sizes are bounded by its settings):")
+	for _, l := range []struct {
+		what string
+		max  int
+	}{
+		{"seeds", scenarios.MaxSeeds},
+		{"examples of a stage", scenarios.MaxExamples},
+		{"steps of a stage (or epochs × examples / batch)", scenarios.MaxSteps},
+		{"epochs of a stage", scenarios.MaxEpochs},
+		{"batch", scenarios.MaxBatch},
+		{"measure.every, a stage's every", scenarios.MaxEvery},
+		{"arms, baseline included", scenarios.MaxArms},
+		{"figures", scenarios.MaxFigures},
+		{"points of a sweep", scenarios.MaxSweep},
+		{"bytes of a name (scenario, arm, figure)", scenarios.MaxNameLen},
+		{"bytes of a title or caption", scenarios.MaxTitleLen},
+	} {
+		fmt.Fprintf(w, "  %-50s %d\n", l.what, l.max)
+	}
+	fmt.Fprintln(w, "  Before a run starts natmo estimates its memory (workers × (models + largest dataset + evaluation sets))\n"+
+		"  and refuses a run that would not fit in this machine's, naming the setting to lower.")
 }
 
 // groupMetrics folds runs of numbered metrics that differ only in their
