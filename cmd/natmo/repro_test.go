@@ -118,6 +118,18 @@ func reproCases() []repro {
 		{name: "seeds 1e9", args: []string{"validate", "testdata/tiny.yaml", "--set", "seeds=1e9"}, code: 2, want: []string{"--set seeds=1e9", "from 1 to 10000"}},
 		{name: "examples 1e12", args: with(tinyRun, "--set", "baseline.0.pretrain.examples=1e12"), code: 2, want: []string{"baseline.0.pretrain", "≤ 10000000"}},
 		{name: "steps 1e15", args: with(tinyRun, "--set", "arms.insecure.0.narrow-finetune.steps=1e15"), code: 2, want: []string{"arms.insecure.0.narrow-finetune", "≤ 100000000"}},
+		// World sizes and scales (their configurations' bounds), and a run
+		// too large for the machine.
+		{name: "cue_noise 1e200", args: with(tinyRun, "--set", "world.cue_noise=1e200"), code: 2, want: []string{"--set world.cue_noise=1e200", "must be in [0, 1000]"}},
+		{name: "hidden 1e6", args: with(tinyRun, "--set", "world.hidden=1e6"), code: 2, want: []string{"--set world.hidden=1e6", "between 1 and 4096"}},
+		{name: "eval_examples 1e9", args: with(tinyRun, "--set", "world.eval_examples=1e9"), code: 2, want: []string{"--set world.eval_examples=1e9", "eval_examples"}},
+		{name: "cot monitor fit of hours", args: []string{"validate", "cot-monitor-pressure", "--set", "world.monitor.steps=100000", "--set", "world.monitor.examples=1000000"}, code: 2, want: []string{"monitor.steps", "token updates"}},
+		{name: "more memory than any machine", args: with(tinyRun, "--set", "world.hidden=4096", "--seeds", "1000", "--workers", "1000"), code: 2,
+			want: []string{"of memory", "lower the world's model size (world.hidden), or --workers (now 1000)"}, check: func(t *testing.T, dir string) {
+				if _, err := os.Stat(dir); err == nil {
+					t.Error("the refused run made its folder")
+				}
+			}},
 		// 5. RL divergence.
 		{name: "rl lr 1e6", args: []string{"run", "cot-monitor-pressure", "--seeds", "1", "--set", "baseline.1.rl.lr=1e6", "--set", "baseline.1.rl.steps=100", "-q", "--format", "svg", "--out", "DIR"},
 			code: 1, want: []string{"seed 0", "stage rl", "diverged", "largest |weight|"}},
