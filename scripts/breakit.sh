@@ -25,7 +25,7 @@ go build -o "$work/natmo" ./cmd/natmo || exit 1
 natmo="$work/natmo"
 tiny="$repo/cmd/natmo/testdata/tiny.yaml"
 
-trials=0 clear=0 panics=0 hangs=0 lost=0
+trials=0 clear=0 panics=0 hangs=0 lost=0 stopped=0
 declare -A bycat
 note() { # note CATEGORY OUTCOME DETAIL
   trials=$((trials + 1))
@@ -63,7 +63,7 @@ bad=(
   "--set seeds=1e9" "--set world.hidden=1e6" "--set world.eval_examples=1e9"
   "--set baseline.0.pretrain.examples=1e12" "--set arms.insecure.0.narrow-finetune.steps=1e15"
   "--set world.cue_noise=1e200" "--set baseline.0.pretrain.batch=1e9" "--set measure.every=1e15"
-  "--set title=\"a\\u0007b\"" "--set name=$(printf 'n%.0s' {1..80})" "--set figures.0.name=$(printf 'f%.0s' {1..70})"
+  "--set 'title=\"a\\u0007b\"'" "--set name=$(printf 'n%.0s' {1..80})" "--set figures.0.name=$(printf 'f%.0s' {1..70})"
   "--set baseline.0.pretrain.epochs=100000 --set baseline.0.pretrain.examples=10000000"
   "--set world.hidden=4096 --seeds 1000 --workers 1000"
   "--out" "--out --force" "--out=--" "--format jpg" "--workers 0" "--seeds -1"
@@ -82,17 +82,18 @@ judge input fail "cot monitor fit of hours" -- "$natmo" validate cot-monitor-pre
 
 # 2. Signals at random moments, then --resume: the tables must be the bytes
 # of an uninterrupted sweep.
-sweep=(sweep "$tiny" --over arms.insecure.0.narrow-finetune.steps=20,40 --seeds 2 --format svg -q)
+sweep=(sweep "$tiny" --over arms.insecure.0.narrow-finetune.steps=20,40 --seeds 6 --format svg -q)
 "$natmo" "${sweep[@]}" --out "$work/whole" >/dev/null 2>&1 || { echo "reference sweep failed"; exit 1; }
 for sig in INT TERM KILL; do
   for i in $(seq 1 "$per"); do
     out="$work/sig-$sig-$i"
     "$natmo" "${sweep[@]}" --workers 1 --out "$out" >/dev/null 2>"$work/sig-err" &
     pid=$!
-    sleep "0.$(printf '%03d' $(( (RANDOM % 900) + 1 )))"
+    sleep "0.$(printf '%03d' $(( (RANDOM % 400) + 1 )))"
     kill -s "$sig" "$pid" 2>/dev/null
     wait "$pid"; code=$?
     if grep -q '^panic:' "$work/sig-err"; then note signal panic "$sig $i"; continue; fi
+    [ $code -ne 0 ] && stopped=$((stopped + 1))
     case $sig/$code in
       INT/130|TERM/143|KILL/137|*/0) ;;
       *) note signal unclear "$sig $i: exit $code: $(head -c 200 "$work/sig-err")"; continue ;;
@@ -141,9 +142,10 @@ cp -r "$work/ref" "$work/foreign"
 sed -i '2,$s/^secure,/sekure,/' "$work/foreign/runs/seed-0000.csv"
 judge damaged fail "renamed arm" -- "$natmo" run "$tiny" --seeds 2 -q --format svg --out "$work/foreign" --resume
 "$natmo" "${sweep[@]}" --out "$work/sw" >/dev/null 2>&1
-for edit in 's/"seeds": 2/"seeds": -1/' 's/"values": \[[^]]*\]/"values": []/' 's/"id": "[0-9a-f]*"/"id": "..\/..\/x"/' '1s/^/x/'; do
+for edit in 's/"seeds": [0-9]*/"seeds": -1/' 's/"values": \[[^]]*\]/"values": []/' 's/"id": "[0-9a-f]*"/"id": "..\/..\/x"/' '1s/^/x/'; do
   rm -rf "$work/sw2"; cp -r "$work/sw" "$work/sw2"
-  sed -i "$edit" "$work/sw2/sweep.json"
+  sed -z -i "$edit" "$work/sw2/sweep.json"
+  cmp -s "$work/sw/sweep.json" "$work/sw2/sweep.json" && { echo "(edit $edit did not apply)"; continue; }
   judge damaged fail "sweep.json: $edit" -- "$natmo" merge "$work/sw2" --out "$work/sw2-merged"
 done
 
@@ -172,8 +174,8 @@ judge force ok "--force on natmo's own folder" -- "$natmo" run "$tiny" --seeds 2
 # 6. A full disk: the run fails with a message, leaves no partial file, and
 # finishes with --resume once there is room.
 mkdir -p "$fs"
-if mount -t tmpfs -o size=96k tmpfs "$fs" 2>/dev/null; then
-  judge disk fail "run into a 96 KiB file system" -- "$natmo" run "$tiny" --seeds 3 -q --format svg --out "$fs/out"
+if mount -t tmpfs -o size=32k tmpfs "$fs" 2>/dev/null; then
+  judge disk fail "run into a 32 KiB file system" -- "$natmo" run "$tiny" --seeds 3 -q --format svg --out "$fs/out"
   if find "$fs" -name '*.tmp-*' | grep -q .; then note disk lost "temporary files left"; fi
   mkdir -p "$work/moved" && cp -r "$fs/out" "$work/moved/" && umount "$fs"
   judge disk ok "resume after the disk is freed" -- "$natmo" run "$tiny" --seeds 3 -q --format svg --out "$work/moved/out" --resume
@@ -182,6 +184,7 @@ else
 fi
 
 echo
+echo "signal trials that stopped a sweep part-way (the rest had finished): $stopped"
 printf '%-10s %s\n' category trials
 for c in "${!bycat[@]}"; do printf '%-10s %d\n' "$c" "${bycat[$c]}"; done | sort
 echo
