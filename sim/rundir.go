@@ -55,12 +55,14 @@ func (e *DirError) Unwrap() error { return e.Err }
 // folder holds the seeds that finished and can be resumed.
 var ErrIncomplete = errors.New("run incomplete")
 
-// RunDir runs sc into the results folder dir. It writes the manifest first
-// (marked incomplete), then each seed's records under runs/ as the seed
-// finishes, each file atomically; at the end it writes metrics.csv and
-// summary.csv and marks the manifest complete. So an interrupted run leaves
-// whole files only, and RunDir with Resume finishes it into the same bytes
-// an uninterrupted run writes.
+// RunDir runs sc into the results folder dir. It first checks that the run
+// fits in memory (CheckMemory) and takes the folder's writer lock, held to
+// the end. It writes the manifest (marked incomplete), then each seed's
+// records under runs/ as the seed finishes, each file atomically; at the end
+// it writes metrics.csv and summary.csv, calls opt.Finish (the figures) and
+// only then marks the manifest complete. So an interrupted run leaves whole
+// files only, and RunDir with Resume finishes it into the same bytes an
+// uninterrupted run writes.
 func RunDir(ctx context.Context, sc *scenarios.Scenario, dir string, opt DirOptions) (*Result, error) {
 	started := time.Now()
 	if err := CheckMemory(sc, workersOf(opt.Workers)); err != nil {
