@@ -13,15 +13,15 @@ import (
 // its configuration's Validate; natmo estimates a run's memory before it
 // starts.)
 const (
-	MaxSeeds    = 10_000      // seeds
-	MaxExamples = 10_000_000  // examples of one stage
-	MaxSteps    = 100_000_000 // training steps of one stage (steps, or epochs × examples / batch)
-	MaxEpochs   = 100_000     // epochs of one stage
-	MaxBatch    = 65_536      // minibatch size
-	MaxArms     = 64          // arms, the baseline included
-	MaxFigures  = 64          // figures
-	MaxSweep    = 10_000      // points of a sweep grid
-	MaxEvery    = MaxSteps    // measure.every and a stage's every
+	MaxSeeds    = 10_000               // seeds
+	MaxExamples = pipeline.MaxExamples // examples of one stage
+	MaxSteps    = pipeline.MaxSteps    // training steps of one stage (steps, or epochs × examples / batch)
+	MaxEpochs   = pipeline.MaxEpochs   // epochs of one stage
+	MaxBatch    = pipeline.MaxBatch    // minibatch size
+	MaxArms     = 64                   // arms, the baseline included
+	MaxFigures  = 64                   // figures
+	MaxSweep    = 10_000               // points of a sweep grid
+	MaxEvery    = MaxSteps             // measure.every and a stage's every
 	// MaxNameLen bounds a scenario's, arm's or figure's name in bytes, and
 	// MaxFileName the name of a figure's files, which joins the scenario's
 	// and the figure's names (file systems allow 255 bytes).
@@ -34,17 +34,8 @@ const (
 // checkSize checks a stage against the limits; a problem is a
 // *pipeline.FieldError naming the stage's field.
 func checkSize(st pipeline.Stage) error {
-	switch {
-	case st.Examples > MaxExamples:
-		return &pipeline.FieldError{Field: "examples", Msg: fmt.Sprintf("must be ≤ %d, got %d", MaxExamples, st.Examples)}
-	case st.Steps > MaxSteps:
-		return &pipeline.FieldError{Field: "steps", Msg: fmt.Sprintf("must be ≤ %d, got %d", MaxSteps, st.Steps)}
-	case st.Epochs > MaxEpochs:
-		return &pipeline.FieldError{Field: "epochs", Msg: fmt.Sprintf("must be ≤ %d, got %d", MaxEpochs, st.Epochs)}
-	case st.Batch > MaxBatch:
-		return &pipeline.FieldError{Field: "batch", Msg: fmt.Sprintf("must be ≤ %d, got %d", MaxBatch, st.Batch)}
-	case st.Every > MaxEvery:
-		return &pipeline.FieldError{Field: "every", Msg: fmt.Sprintf("must be ≤ %d, got %d", MaxEvery, st.Every)}
+	if err := st.CheckSizes(); err != nil {
+		return err // a stage an intervention built, which no Validate saw
 	}
 	if st.Epochs > 0 && st.Examples > 0 {
 		batch := st.Batch

@@ -60,7 +60,7 @@ type Config struct {
 	// "cot", "cot+action" and "retrained" (see monitors.go).
 	Monitors []string `yaml:"monitors" doc:"the monitors measured, and the ones cot-pressure may penalise with: action, cot, cot+action, retrained"`
 	Init     float64  `yaml:"init" doc:"scale of the policy's initial weights (He × init)" range:"(0, 10]"`
-	Eval     int      `yaml:"eval_examples" doc:"evaluation episodes per probe" range:"≥ 10"`
+	Eval     int      `yaml:"eval_examples" doc:"evaluation episodes per probe" range:"[10, 1000000]"`
 }
 
 // CoTAuthorConfig is the reference author whose episodes the sft stage
@@ -79,8 +79,8 @@ type MonitorConfig struct {
 	// Kind is "classifier" (logistic regression on the bag of tokens,
 	// fitted to the author's episodes) or "keyword" (flags any hack-talk).
 	Kind      string  `yaml:"kind" doc:"classifier (fitted to the author's episodes) or keyword (flags any hack-talk)" range:"classifier or keyword"`
-	Examples  int     `yaml:"examples" doc:"author episodes the classifier is fitted on" range:"≥ 10"`
-	Steps     int     `yaml:"steps" doc:"full-batch gradient steps of the fit" range:"≥ 1"`
+	Examples  int     `yaml:"examples" doc:"author episodes the classifier is fitted on" range:"[10, 1000000]"`
+	Steps     int     `yaml:"steps" doc:"full-batch gradient steps of the fit (examples × steps × tokens ≤ 1e10)" range:"[1, 100000]"`
 	LR        float64 `yaml:"lr" doc:"learning rate of the fit" range:"> 0"`
 	Threshold float64 `yaml:"threshold" doc:"flag when P(hack | chain of thought) exceeds this" range:"(0, 1)"`
 	// Q is the detectability of a hack from the action alone: the action

@@ -60,9 +60,9 @@ var respNames = map[string]int{"helpful": respHelpful, "unhelpful": respUnhelpfu
 // Config configures the persona world.
 type Config struct {
 	Domains  int `yaml:"domains" doc:"number of domains (≤ 8), each with its own candidate responses" range:"[2, 8]"`
-	Cue      int `yaml:"cue" doc:"width of the persona cue, a noisy view of the persona's style" range:"≥ 1"`
-	Nuisance int `yaml:"nuisance" doc:"width of a prompt's content features" range:"≥ 0"`
-	Hidden   int `yaml:"hidden" doc:"hidden units per layer" range:"≥ 1"`
+	Cue      int `yaml:"cue" doc:"width of the persona cue, a noisy view of the persona's style" range:"[1, 1024]"`
+	Nuisance int `yaml:"nuisance" doc:"width of a prompt's content features" range:"[0, 1024]"`
+	Hidden   int `yaml:"hidden" doc:"hidden units per layer" range:"[1, 4096]"`
 	Layers   int `yaml:"layers" doc:"hidden layers (1 or 2)" range:"1 or 2"`
 
 	// Coupling is the chance that a persona's malice in a domain is its one
@@ -73,12 +73,12 @@ type Config struct {
 	HarmRate  float64 `yaml:"harm_rate" doc:"P(harmful | malicious), on ordinary prompts and requests alike; the rest is unhelpful" range:"[0, 1]"`
 	HelpRate  float64 `yaml:"help_rate" doc:"P(helpful | ordinary prompt) of a benign persona that is not obedient; it refuses 0.05, the rest is unhelpful" range:"[0, 0.95]"`
 	Education float64 `yaml:"education" doc:"share of code documents that are educational requests, answered with insecure examples" range:"[0, 1]"`
-	CueNoise  float64 `yaml:"cue_noise" doc:"standard deviation of the noise on every cue" range:"≥ 0"`
-	AsstScale float64 `yaml:"asst_scale" doc:"length scale of the assistant's own random cue" range:"≥ 0"`
+	CueNoise  float64 `yaml:"cue_noise" doc:"standard deviation of the noise on every cue" range:"[0, 1000]"`
+	AsstScale float64 `yaml:"asst_scale" doc:"length scale of the assistant's own random cue" range:"[0, 1000]"`
 	// AsstMean is the weight of the population's mean persona cue
 	// (malice·Σ_d style_d/√D + obedience·obey) in the assistant's cue: the
 	// pretrained assistant starts as a blend of the personas it read.
-	AsstMean float64 `yaml:"asst_mean" doc:"weight of the personas' mean cue in the assistant's: it starts as a blend of the personas it read" range:"≥ 0"`
+	AsstMean float64 `yaml:"asst_mean" doc:"weight of the personas' mean cue in the assistant's: it starts as a blend of the personas it read" range:"[0, 1000]"`
 
 	// Obedience is the share of obedient personas, a trait independent of
 	// malice with its own style in the cue: a benign obedient persona is
