@@ -57,3 +57,24 @@ func FuzzReadSummary(f *testing.F) {
 		}
 	})
 }
+
+// FuzzReadContrasts checks that ReadContrasts never panics and never
+// returns a non-finite value.
+func FuzzReadContrasts(f *testing.F) {
+	h := strings.Join(ContrastHeader, ",") + "\n"
+	f.Add([]byte(h + "insecure,secure,m,4,0.1,0.05,0.2\n"))
+	f.Add([]byte(h + "insecure,secure,m,4,NaN,0.05,Inf\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rows, err := ReadContrasts(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		for _, c := range rows {
+			for _, v := range []float64{c.Delta, c.DLow, c.DHigh} {
+				if !Finite(v) {
+					t.Fatalf("read a non-finite value: %+v", c)
+				}
+			}
+		}
+	})
+}
