@@ -231,7 +231,14 @@ func (t *RLTrainer) Run(ctx context.Context, env RLEnv, st Stage, rng *rand.Rand
 		}
 		s := t.Step(step, env, rng)
 		if bad(s.Reward) || bad(s.KL) || bad(s.Entropy) || bad(s.Baseline) {
-			return &DivergedError{Step: step, Loss: s.Reward + s.KL + s.Entropy + s.Baseline}
+			return &DivergedError{Step: step, Loss: s.Reward + s.KL + s.Entropy + s.Baseline, MaxParam: maxAbs(t.Policy.Params)}
+		}
+		// The weights, like a supervised stage's: a learning rate far too
+		// high can leave every statistic finite while the weights explode.
+		if step%paramCheckEvery == 1 || step == st.Steps {
+			if m := max(maxAbs(t.Policy.Params), maxAbs(t.Value)); math.IsNaN(m) || m > maxParam {
+				return &DivergedError{Step: step, Loss: -s.Reward, MaxParam: m}
+			}
 		}
 		if probe != nil && ((every > 0 && step%every == 0) || step == st.Steps) {
 			if err := probe(step); err != nil {
@@ -240,6 +247,18 @@ func (t *RLTrainer) Run(ctx context.Context, env RLEnv, st Stage, rng *rand.Rand
 		}
 	}
 	return nil
+}
+
+// maxAbs is the largest |v| of vs; NaN if any is NaN.
+func maxAbs(vs []float64) float64 {
+	m := 0.0
+	for _, v := range vs {
+		if math.IsNaN(v) {
+			return v
+		}
+		m = max(m, math.Abs(v))
+	}
+	return m
 }
 
 func bad(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > maxLoss }

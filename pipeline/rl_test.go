@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -366,4 +367,26 @@ func TestRLSameOnAnyCPU(t *testing.T) {
 		return p.Params
 	}
 	sameParamsOnEveryKernel(t, train)
+}
+
+// TestRLDivergenceDetected: a learning rate far too high makes the RL
+// weights explode while the step's statistics can stay finite; the stage
+// must stop with a DivergedError naming the weights, and a sane rate must not.
+func TestRLDivergenceDetected(t *testing.T) {
+	env := &tableEnv{in: 2, reward: [][]float64{{1, 0}, {0.2, 0.7}}, mask: 0.5}
+	run := func(lr float64) error {
+		p := newTestPolicy(t, 2, 1, 2, 2, []int{8}, 9)
+		tr, err := NewRLTrainer(p, nil, &SGD{LR: lr}, RLParams{}, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr.Run(context.Background(), env, Stage{Steps: 200}, rand.New(rand.NewPCG(3, 3)), 0, nil)
+	}
+	var de *DivergedError
+	if err := run(1e6); !errors.As(err, &de) || !(de.MaxParam > maxParam || math.IsNaN(de.MaxParam)) {
+		t.Errorf("lr 1e6: %v; want a DivergedError with weights beyond %g", err, float64(maxParam))
+	}
+	if err := run(0.5); err != nil {
+		t.Errorf("lr 0.5: %v; want no divergence", err)
+	}
 }

@@ -21,19 +21,19 @@ type Stage struct {
 	// name); it is shown in results and never changes what the stage does.
 	Label string `yaml:"-" json:"label"`
 
-	Examples  int     `yaml:"examples" json:"examples,omitempty" doc:"unique examples generated" range:"≥ 0"`
-	Epochs    int     `yaml:"epochs" json:"epochs,omitempty" doc:"passes over them (or use Steps)" range:"≥ 0"`
-	Steps     int     `yaml:"steps" json:"steps,omitempty" doc:"minibatch steps, sampled with replacement" range:"≥ 0"`
-	Batch     int     `yaml:"batch" json:"batch,omitempty" doc:"minibatch size" range:"≥ 0"`
+	Examples  int     `yaml:"examples" json:"examples,omitempty" doc:"unique examples generated" range:"[0, 10000000]"`
+	Epochs    int     `yaml:"epochs" json:"epochs,omitempty" doc:"passes over them (or use Steps; at most 100000)" range:"≥ 0"`
+	Steps     int     `yaml:"steps" json:"steps,omitempty" doc:"minibatch steps, sampled with replacement" range:"[0, 100000000]"`
+	Batch     int     `yaml:"batch" json:"batch,omitempty" doc:"minibatch size" range:"[0, 65536]"`
 	LR        float64 `yaml:"lr" json:"lr,omitempty" doc:"learning rate (none in a stage computed rather than trained, which sets no training settings)" range:"> 0"`
 	Optimizer string  `yaml:"optimizer" json:"optimizer,omitempty" doc:"adam or sgd" range:"adam or sgd"`
 	// Every, if > 0, is this stage's probe interval in steps, in place of the
 	// scenario's measure.every (say, coarse probes in a long pretraining).
-	Every int `yaml:"every" json:"every,omitempty" doc:"probe every this many steps in this stage (0: measure.every)" range:"≥ 0"`
+	Every int `yaml:"every" json:"every,omitempty" doc:"probe every this many steps in this stage (0: measure.every)" range:"[0, 100000000]"`
 	// Dense, if > 0, adds a probe after every one of the stage's first Dense
 	// steps, so that what happens at the start of a stage can be resolved
 	// without probing the whole stage finely (supervised stages).
-	Dense int `yaml:"dense" json:"dense,omitempty" doc:"probe after each of the stage's first this many steps too (supervised stages)" range:"≥ 0"`
+	Dense int `yaml:"dense" json:"dense,omitempty" doc:"probe after each of the stage's first this many steps too (supervised stages)" range:"[0, 100000000]"`
 
 	// RL holds the knobs of an "rl" stage.
 	RL RLParams `yaml:",inline" json:"rl,omitempty"`
@@ -108,24 +108,41 @@ func (s *Stage) computed() bool {
 	return s.Examples == 0 && s.Epochs == 0 && s.Steps == 0 && s.Batch == 0 && s.LR == 0 && s.Optimizer == ""
 }
 
+// Bounds on a stage's sizes: far above what the built-in scenarios use,
+// and below what would exhaust a 24 GiB machine or train for days.
+const (
+	MaxExamples = 10_000_000  // unique examples of a stage
+	MaxSteps    = 100_000_000 // steps of a stage, and its probe interval
+	MaxEpochs   = 100_000     // epochs of a stage
+	MaxBatch    = 65_536      // minibatch size
+)
+
+// CheckSizes checks the stage's sizes against the bounds: examples,
+// epochs, steps, batch and every each between 0 and its maximum.
+func (s *Stage) CheckSizes() error {
+	for _, f := range []struct {
+		key    string
+		v, max int
+	}{{"examples", s.Examples, MaxExamples}, {"epochs", s.Epochs, MaxEpochs}, {"steps", s.Steps, MaxSteps}, {"batch", s.Batch, MaxBatch}, {"every", s.Every, MaxSteps}, {"dense", s.Dense, MaxSteps}} {
+		switch {
+		case f.v < 0:
+			return &FieldError{f.key, fmt.Sprintf("must be ≥ 0, got %d", f.v)}
+		case f.v > f.max:
+			return &FieldError{f.key, fmt.Sprintf("must be ≤ %d, got %d", f.max, f.v)}
+		}
+	}
+	return nil
+}
+
 // Validate checks the stage's numbers and returns a *FieldError for the first
 // bad one.
 func (s *Stage) Validate() error {
+	if err := s.CheckSizes(); err != nil {
+		return err
+	}
 	switch {
-	case s.Examples < 0:
-		return &FieldError{"examples", fmt.Sprintf("must be ≥ 0, got %d", s.Examples)}
-	case s.Epochs < 0:
-		return &FieldError{"epochs", fmt.Sprintf("must be ≥ 0, got %d", s.Epochs)}
-	case s.Steps < 0:
-		return &FieldError{"steps", fmt.Sprintf("must be ≥ 0, got %d", s.Steps)}
 	case s.Epochs > 0 && s.Steps > 0:
 		return &FieldError{"steps", "give epochs or steps, not both"}
-	case s.Every < 0:
-		return &FieldError{"every", fmt.Sprintf("must be ≥ 0 (0: the scenario's measure.every), got %d", s.Every)}
-	case s.Dense < 0:
-		return &FieldError{"dense", fmt.Sprintf("must be ≥ 0 (steps probed one by one at the start of the stage), got %d", s.Dense)}
-	case s.Batch < 0:
-		return &FieldError{"batch", fmt.Sprintf("must be > 0, got %d", s.Batch)}
 	case !(s.LR > 0 || s.LR == 0 && s.computed()) || s.LR > 1e9:
 		return &FieldError{"lr", fmt.Sprintf("must be a positive number, got %v", s.LR)}
 	case s.Optimizer != "" && s.Optimizer != "adam" && s.Optimizer != "sgd":

@@ -1,6 +1,7 @@
 package plots
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -24,7 +25,7 @@ func RenderGrid(name string, figs []scenarios.Figure, in Input, dir string, form
 		return nil, errorf("grid: no name")
 	}
 	in.ownIntervals()
-	return render(fileSafe(name), in, dir, formats, func(l layout) (*figure, error) {
+	return render(context.Background(), fileSafe(name), in, dir, formats, func(l layout) (*figure, error) {
 		f, err := grid(figs, &in, l)
 		if err != nil {
 			return nil, fmt.Errorf("plots: figure %s: %w", name, err)

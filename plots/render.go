@@ -3,6 +3,7 @@ package plots
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"fmt"
 	"path/filepath"
@@ -76,15 +77,7 @@ func fileSafe(s string) string {
 // is written atomically, and the same input gives the same bytes in every
 // file, PDFs included (their dates are fixed to the Unix epoch).
 func Render(fig scenarios.Figure, in Input, dir string, formats []string) (files []string, err error) {
-	name := Name(fig)
-	in.ownIntervals()
-	return render(name, in, dir, formats, func(l layout) (*figure, error) {
-		f, err := buildKind(fig, &in, l)
-		if err != nil {
-			return nil, fmt.Errorf("plots: figure %s: %w", name, err)
-		}
-		return finish(f, fig, &in, l), nil
-	})
+	return RenderContext(context.Background(), fig, in, dir, formats)
 }
 
 // A Drawn is one figure drawn in memory, in one format.
@@ -129,7 +122,7 @@ func (in *Input) ownIntervals() {
 
 // render lays a figure out with lay for each format and writes it and its
 // table, under name prefixed by the scenario's.
-func render(name string, in Input, dir string, formats []string, lay func(layout) (*figure, error)) (files []string, err error) {
+func render(ctx context.Context, name string, in Input, dir string, formats []string, lay func(layout) (*figure, error)) (files []string, err error) {
 	if in.Scenario != "" {
 		name = fileSafe(in.Scenario) + "-" + name
 	}
@@ -149,6 +142,9 @@ func render(name string, in Input, dir string, formats []string, lay func(layout
 	}
 	base := filepath.Join(dir, name)
 	for _, format := range formats {
+		if err := ctx.Err(); err != nil {
+			return files, err
+		}
 		ff, err := lay(layoutFor(format))
 		if err != nil {
 			return files, err
@@ -245,12 +241,15 @@ func encode(f *figure, format string) (data []byte, err error) {
 			err = fmt.Errorf("draw %s: %v", format, r)
 		}
 	}()
+	if err := guardAxes(f); err != nil {
+		return nil, err
+	}
 	w, h := f.Size()
 	c, out, ok := newCanvas(format, w, h)
 	if !ok {
 		return nil, fmt.Errorf("unknown format %q", format)
 	}
-	f.Draw(draw.NewCanvas(c, w, h))
+	f.Draw(draw.NewCanvas(plainText{c}, w, h))
 	var buf bytes.Buffer
 	if _, err := out.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("encode %s: %w", format, err)

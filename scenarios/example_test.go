@@ -44,7 +44,7 @@ arms:
 	// insecure: 2 stages
 	// secure: 2 stages
 	// --set arms.insecure.0.narrow-finetune.exmaples=300: unknown key "exmaples" in arms.insecure.0.narrow-finetune; did you mean "examples"?
-	// demo.yaml:3:8: expected an integer ≥ 1 for seeds, got "many"
+	// demo.yaml:3:8: expected an integer from 1 to 10000 for seeds, got "many"
 	//     3 | seeds: many
 	//       |        ^
 }

@@ -109,13 +109,13 @@ func (l *loader) scenario(root ast.Node, sc *Scenario) error {
 	if err := l.name(get("name"), sc); err != nil {
 		return err
 	}
-	if err := l.text(get("title"), "title", &sc.Title); err != nil {
+	if err := l.text(get("title"), "title", &sc.Title, false); err != nil {
 		return err
 	}
 	if sc.Title == "" {
 		sc.Title = sc.Name
 	}
-	if err := l.text(get("about"), "about", &sc.About); err != nil {
+	if err := l.text(get("about"), "about", &sc.About, true); err != nil {
 		return err
 	}
 	world, err := l.world(get("world"))
@@ -149,7 +149,7 @@ func (l *loader) scenario(root ast.Node, sc *Scenario) error {
 	if err := l.checkContrasts(get("measure"), sc.Measure.Contrasts, sc.ArmNames()); err != nil {
 		return err
 	}
-	sc.Figures, err = l.figures(get("figures"), world.Kind, sc.Measure.Metrics, stages)
+	sc.Figures, err = l.figures(get("figures"), world.Kind, sc.Measure.Metrics, stages, sc.Name)
 	return err
 }
 
@@ -165,15 +165,31 @@ func (l *loader) name(mv *ast.MappingValueNode, sc *Scenario) error {
 	if !isName(sc.Name, false) {
 		return l.errAtf(mv.Value, l.enter(c, mv.Value), "bad name %s; expected lowercase letters, digits and -, such as emergent-misalignment", quoteTrunc(sc.Name))
 	}
+	if len(sc.Name) > MaxNameLen {
+		return l.errAtf(mv.Value, l.enter(c, mv.Value), "name %s is %d bytes; expected at most %d (it names files)", quoteTrunc(sc.Name), len(sc.Name), MaxNameLen)
+	}
 	return nil
 }
 
-// text decodes an optional string at mv into s.
-func (l *loader) text(mv *ast.MappingValueNode, key string, s *string) error {
+// text decodes an optional string at mv into s: one line of at most
+// MaxTitleLen bytes, or any number of lines (multiline), without control
+// characters (see badText).
+func (l *loader) text(mv *ast.MappingValueNode, key string, s *string, multiline bool) error {
 	if mv == nil {
 		return nil
 	}
-	return l.decode(mv.Value, reflect.ValueOf(s).Elem(), cursor{path: key})
+	c := cursor{path: key}
+	if err := l.decode(mv.Value, reflect.ValueOf(s).Elem(), c); err != nil {
+		return err
+	}
+	max := MaxTitleLen
+	if multiline {
+		max = 0 // the file's size bounds it
+	}
+	if why := badText(*s, multiline, max); why != "" {
+		return l.errAtf(mv.Value, l.enter(c, mv.Value), "bad %s: %s; expected plain text", key, why)
+	}
+	return nil
 }
 
 // seeds decodes seeds: an integer ≥ 1, DefaultSeeds when absent.
@@ -183,8 +199,8 @@ func (l *loader) seeds(mv *ast.MappingValueNode) (int, error) {
 	}
 	c := l.enter(cursor{path: "seeds"}, mv.Value)
 	n, ok := intValue(mv.Value)
-	if !ok || n < 1 || n > 1<<31-1 {
-		return 0, l.errAtf(mv.Value, c, "expected an integer ≥ 1 for seeds, got %s", describe(mv.Value))
+	if !ok || n < 1 || n > MaxSeeds {
+		return 0, l.errAtf(mv.Value, c, "expected an integer from 1 to %d for seeds, got %s", MaxSeeds, describe(mv.Value))
 	}
 	return int(n), nil
 }

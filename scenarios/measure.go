@@ -33,12 +33,12 @@ func (l *loader) measure(mv *ast.MappingValueNode, kind string) (Measure, error)
 		key string
 		v   int
 	}{{"every", m.Every}} {
-		if f.v < 1 {
+		if f.v < 1 || f.v > MaxEvery {
 			var at ast.Node = mv.Key
 			if kv := find(mvs, keys, f.key); kv != nil {
 				at = kv.Value
 			}
-			return Measure{}, l.errAtf(at, l.enter(c, at), "expected an integer ≥ 1 for measure.%s, got %d", f.key, f.v)
+			return Measure{}, l.errAtf(at, l.enter(c, at), "expected an integer from 1 to %d for measure.%s, got %d", MaxEvery, f.key, f.v)
 		}
 	}
 	at := find(mvs, keys, "metrics")
@@ -106,7 +106,7 @@ type figureSpec struct {
 // FigureKinds, its metrics measured, its stage the name of a stage that
 // some arm runs or StageAll; a figure without a name is named after its kind and metrics, and
 // names must be unique.
-func (l *loader) figures(mv *ast.MappingValueNode, kind string, measured, stages []string) ([]Figure, error) {
+func (l *loader) figures(mv *ast.MappingValueNode, kind string, measured, stages []string, scenario string) ([]Figure, error) {
 	if mv == nil || isNull(mv.Value) {
 		return nil, nil
 	}
@@ -119,6 +119,9 @@ func (l *loader) figures(mv *ast.MappingValueNode, kind string, measured, stages
 	var figs []Figure
 	for i, it := range seq.Values {
 		fc := l.enter(c.child(strconv.Itoa(i)), it)
+		if i >= MaxFigures {
+			return nil, l.errAtf(it, fc, "more than %d figures; expected at most %d", MaxFigures, MaxFigures)
+		}
 		if isNull(it) {
 			return nil, l.errAtf(it, fc, "expected a mapping such as {kind: curves, metrics: [%s]} for %s, got %s", first(measured), fc.where(), describe(it))
 		}
@@ -195,6 +198,19 @@ func (l *loader) figures(mv *ast.MappingValueNode, kind string, measured, stages
 		} else if !isName(f.Name, true) {
 			n, kc := key("name")
 			return nil, l.errAtf(n, kc, "bad figure name %s; expected lowercase letters, digits, - and _ (it names files)", quoteTrunc(f.Name))
+		}
+		if file := scenario + "-" + f.Name + ".svg"; len(file) > MaxFileName || (fs.Name != "" && len(f.Name) > MaxNameLen) {
+			n, kc := key("name")
+			return nil, l.errAtf(n, kc, "figure name %s makes the file name %d bytes long; expected a name of at most %d bytes, in a file name of at most %d (give the figure a shorter name:)",
+				quoteTrunc(f.Name), len(file), MaxNameLen, MaxFileName)
+		}
+		for _, t := range []struct {
+			key, s string
+		}{{"title", f.Title}, {"caption", f.Caption}} {
+			if why := badText(t.s, t.key == "caption", MaxTitleLen); why != "" {
+				n, kc := key(t.key)
+				return nil, l.errAtf(n, kc, "bad %s in %s: %s; expected plain text", t.key, fc.where(), why)
+			}
 		}
 		for _, g := range figs {
 			if g.Name == f.Name {

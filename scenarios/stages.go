@@ -225,6 +225,10 @@ func (l *loader) arms(mv *ast.MappingValueNode) ([]Arm, [][]source, error) {
 			return nil, nil, l.errAtf(amv.Key, kc, "arm name %q is reserved: it is the implicit arm with no interventions; expected another name", name)
 		case !isName(name, true):
 			return nil, nil, l.errAtf(amv.Key, kc, "bad arm name %s; expected lowercase letters, digits, - and _, starting with a letter or digit", quoteTrunc(name))
+		case len(name) > MaxNameLen:
+			return nil, nil, l.errAtf(amv.Key, kc, "arm name %s is %d bytes; expected at most %d", quoteTrunc(name), len(name), MaxNameLen)
+		case i+1 >= MaxArms:
+			return nil, nil, l.errAtf(amv.Key, kc, "more than %d arms; expected at most %d, the baseline included", MaxArms-1, MaxArms)
 		}
 		ac := l.enter(l.enter(c.child(name), amv.Key), amv.Value)
 		arm := Arm{Name: name}
@@ -365,8 +369,14 @@ func (l *loader) checkStages(cfg WorldConfig, base pipeline.Pipeline, baseSrc []
 			}
 		}
 	}
+	check := func(st pipeline.Stage) error {
+		if err := checkSize(st); err != nil {
+			return err
+		}
+		return cfg.CheckStage(st)
+	}
 	for i, st := range base {
-		if err := cfg.CheckStage(st); err != nil {
+		if err := check(st); err != nil {
 			s := baseSrc[i]
 			return nil, nil, l.fieldErr(err, s.value, s.c, s.key)
 		}
@@ -392,7 +402,7 @@ func (l *loader) checkStages(cfg WorldConfig, base pipeline.Pipeline, baseSrc []
 			}
 			// The stages before passed, so a failure now is this intervention's.
 			for _, st := range next {
-				if err := cfg.CheckStage(st); err != nil {
+				if err := check(st); err != nil {
 					return nil, nil, l.fieldErr(err, s.value, s.c, s.key)
 				}
 			}

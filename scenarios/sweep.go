@@ -33,6 +33,7 @@ func (l *loader) sweep(mv *ast.MappingValueNode) ([]SweepAxis, error) {
 	}
 	var axes []SweepAxis
 	seen := map[string]bool{}
+	points := 1
 	for i, it := range items {
 		ic := c
 		if len(items) > 1 || it != mv.Value {
@@ -74,6 +75,9 @@ func (l *loader) sweep(mv *ast.MappingValueNode) ([]SweepAxis, error) {
 				return nil, l.errAtf(v, l.enter(vc.child(fmt.Sprint(k)), v), "expected a scalar value in %s.values, got %s", ic.where(), describe(v))
 			}
 			ax.Values = append(ax.Values, s)
+		}
+		if points *= len(ax.Values); points > MaxSweep {
+			return nil, l.errAtf(vals.Value, vc, "the sweep's grid has more than %d points; expected at most %d", MaxSweep, MaxSweep)
 		}
 		axes = append(axes, ax)
 	}

@@ -2,6 +2,9 @@ package sim
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -34,6 +37,27 @@ type Manifest struct {
 	// Defaults are the settings the resolved scenario leaves out, with the
 	// values that ran ("world.cue: 24"): with Resolved, the whole record.
 	Defaults []string `json:"defaults,omitempty"`
+}
+
+// ParseManifest reads a manifest.json and checks it is natmo's and whole:
+// known keys only, a resolved scenario, a seed count within
+// scenarios.MaxSeeds, and arms.
+func ParseManifest(b []byte) (*Manifest, error) {
+	var m Manifest
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("not a natmo manifest: %w", err)
+	}
+	switch {
+	case m.Resolved == "":
+		return nil, errors.New("not a natmo manifest: no resolved_scenario")
+	case m.Seeds < 1 || m.Seeds > scenarios.MaxSeeds:
+		return nil, fmt.Errorf("a manifest of %d seeds; want 1 to %d", m.Seeds, scenarios.MaxSeeds)
+	case len(m.Arms) == 0 || len(m.Arms) > scenarios.MaxArms:
+		return nil, fmt.Errorf("a manifest of %d arms; want 1 to %d", len(m.Arms), scenarios.MaxArms)
+	}
+	return &m, nil
 }
 
 // NewManifest describes a run of sc that produced res.
@@ -93,6 +117,18 @@ func versionOf(bi *debug.BuildInfo) string {
 // scenario declares contrasts) and, last, manifest.json into dir, each
 // atomically.
 func WriteTables(dir string, res *Result, m Manifest) error {
+	if err := writeTables(dir, res); err != nil {
+		return err
+	}
+	if err := writeManifest(dir, m); err != nil {
+		return fmt.Errorf("results: %w", err)
+	}
+	return nil
+}
+
+// writeTables writes metrics.csv, summary.csv and contrasts.csv (if any)
+// into dir, each atomically.
+func writeTables(dir string, res *Result) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("results: %w", err)
 	}
@@ -102,9 +138,6 @@ func WriteTables(dir string, res *Result, m Manifest) error {
 	}
 	if err == nil && len(res.Contrasts) > 0 {
 		err = results.WriteFileAtomic(filepath.Join(dir, "contrasts.csv"), func(w *bufio.Writer) error { return results.WriteContrasts(w, res.Contrasts) })
-	}
-	if err == nil {
-		err = writeManifest(dir, m)
 	}
 	if err != nil {
 		return fmt.Errorf("results: %w", err)

@@ -3,16 +3,21 @@ package sim
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
-
-	"context"
 
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim/results"
@@ -30,6 +35,10 @@ type DirOptions struct {
 	Resume bool
 	// Command is recorded in the manifest.
 	Command []string
+	// Finish, if not nil, is called with the result once metrics.csv and
+	// summary.csv are written, to draw the figures: the manifest is marked
+	// complete only after it returns without error.
+	Finish func(ctx context.Context, res *Result) error
 }
 
 // A DirError reports that a results folder cannot be used as asked: it
@@ -46,14 +55,24 @@ func (e *DirError) Unwrap() error { return e.Err }
 // folder holds the seeds that finished and can be resumed.
 var ErrIncomplete = errors.New("run incomplete")
 
-// RunDir runs sc into the results folder dir. It writes the manifest first
-// (marked incomplete), then each seed's records under runs/ as the seed
-// finishes, each file atomically; at the end it writes metrics.csv and
-// summary.csv and marks the manifest complete. So an interrupted run leaves
-// whole files only, and RunDir with Resume finishes it into the same bytes
-// an uninterrupted run writes.
+// RunDir runs sc into the results folder dir. It first checks that the run
+// fits in memory (CheckMemory) and takes the folder's writer lock, held to
+// the end. It writes the manifest (marked incomplete), then each seed's
+// records under runs/ as the seed finishes, each file atomically; at the end
+// it writes metrics.csv and summary.csv, calls opt.Finish (the figures) and
+// only then marks the manifest complete. So an interrupted run leaves whole
+// files only, and RunDir with Resume finishes it into the same bytes an
+// uninterrupted run writes.
 func RunDir(ctx context.Context, sc *scenarios.Scenario, dir string, opt DirOptions) (*Result, error) {
 	started := time.Now()
+	if err := CheckMemory(sc, workersOf(opt.Workers)); err != nil {
+		return nil, err
+	}
+	lock, err := lockDir(dir, "")
+	if err != nil {
+		return nil, &DirError{Dir: dir, Err: err}
+	}
+	defer lock.Unlock()
 	if err := prepareDir(sc, dir, opt); err != nil {
 		return nil, &DirError{Dir: dir, Err: err}
 	}
@@ -66,13 +85,16 @@ func RunDir(ctx context.Context, sc *scenarios.Scenario, dir string, opt DirOpti
 	if err := os.MkdirAll(runs, 0o755); err != nil {
 		return nil, fmt.Errorf("results: %w", err)
 	}
+	id := identityOf(sc)
+	prev, err := previousSeeds(runs, id)
+	if err != nil {
+		return nil, &DirError{Dir: dir, Err: err}
+	}
 	o := opt.Options
 	o.SeedDone = func(seed int, recs []results.Record, failure *RunError) error {
-		return writeSeed(runs, seed, recs, failure)
+		return writeSeed(runs, id, seed, recs, failure)
 	}
-	o.Previous = func(seed int) ([]results.Record, *RunError, bool) {
-		return previousSeed(runs, seed)
-	}
+	o.Previous = prev.lookup
 	res, err := Run(ctx, sc, o)
 	if err != nil {
 		if ctx.Err() != nil && !errors.As(err, new(*FailedError)) {
@@ -80,14 +102,49 @@ func RunDir(ctx context.Context, sc *scenarios.Scenario, dir string, opt DirOpti
 		}
 		return nil, err
 	}
-	man = NewManifest(sc, res, started, opt.Command)
-	if err := WriteTables(dir, res, man); err != nil {
+	if err := writeTables(dir, res); err != nil {
 		return nil, err
+	}
+	if opt.Finish != nil {
+		if err := opt.Finish(ctx, res); err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("%w: %w", ErrIncomplete, err)
+			}
+			return nil, err
+		}
+	}
+	if err := writeManifest(dir, NewManifest(sc, res, started, opt.Command)); err != nil {
+		return nil, fmt.Errorf("results: %w", err)
 	}
 	return res, nil
 }
 
-// prepareDir checks that dir may be written (or resumed) and makes it.
+// workersOf is the number of seeds trained at once for Options.Workers n.
+func workersOf(n int) int {
+	if n <= 0 {
+		return runtime.NumCPU()
+	}
+	return n
+}
+
+// lockDir makes the results folder dir if need be and takes its writer lock
+// (see results.LockDir): a second writer is refused at once.
+func lockDir(dir, part string) (*results.DirLock, error) {
+	if err := results.CheckTarget(dir, false); err != nil && !errors.Is(err, results.ErrExists) {
+		return nil, err // a file in the way, say
+	}
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("%s: %w and is not a folder", dir, results.ErrExists)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("results folder %s: %w", dir, err)
+	}
+	return results.LockDir(dir, part)
+}
+
+// prepareDir checks, under the folder's lock, that dir may be written (or
+// resumed), replaces it for Force, and removes the temporary files a killed
+// writer left.
 func prepareDir(sc *scenarios.Scenario, dir string, opt DirOptions) error {
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if opt.Resume && errors.Is(err, fs.ErrNotExist) && results.CheckTarget(dir, false) == nil {
@@ -97,15 +154,15 @@ func prepareDir(sc *scenarios.Scenario, dir string, opt DirOptions) error {
 		if err != nil {
 			return fmt.Errorf("--resume: %s holds no run to resume: %w", dir, err)
 		}
-		var m Manifest
-		if err := json.Unmarshal(b, &m); err != nil {
+		m, err := ParseManifest(b)
+		if err != nil {
 			return fmt.Errorf("--resume: %s: %w", filepath.Join(dir, "manifest.json"), err)
 		}
 		if m.Resolved != string(sc.Resolved) {
 			return fmt.Errorf("--resume: the scenario differs from the one %s was started with (%s with %v); "+
 				"resume with the same scenario and --set values, or start a new folder", dir, m.File, m.Overrides)
 		}
-		return nil
+		return results.RemoveTemps(dir)
 	}
 	if err := results.CheckTarget(dir, opt.Force); err != nil {
 		if errors.Is(err, results.ErrExists) {
@@ -116,42 +173,219 @@ func prepareDir(sc *scenarios.Scenario, dir string, opt DirOptions) error {
 		return err
 	}
 	if opt.Force {
-		if err := results.Replace(dir); err != nil {
-			return err
-		}
+		return results.Replace(dir)
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("results: %w", err)
-	}
-	return nil
+	return results.RemoveTemps(dir)
 }
 
 func seedFile(runs string, seed int, ext string) string {
 	return filepath.Join(runs, fmt.Sprintf("seed-%04d%s", seed, ext))
 }
 
-// failureRecord is a failed seed as runs/seed-NNNN.failed.json holds it.
-type failureRecord struct {
-	Seed  int      `json:"seed"`
-	Arms  []string `json:"arms"`
-	Stage string   `json:"stage"`
-	Error string   `json:"error"`
+// An identity is what a seed file must match to count for a scenario: the
+// scenario's hash, its arms and (when known) its metrics.
+type identity struct {
+	ID      string
+	Arms    []string
+	Metrics []string // nil: not checked
 }
 
-func previousSeed(runs string, seed int) ([]results.Record, *RunError, bool) {
-	if b, err := os.ReadFile(seedFile(runs, seed, ".csv")); err == nil {
-		recs, err := results.ReadMetrics(bytes.NewReader(b))
-		if err == nil {
-			return recs, nil, true
+// identityOf names a scenario as resolved: the first 12 hex digits of the
+// SHA-256 of its resolved YAML (a sweep point's ID), with its arms and
+// metrics. Seed files carry the hash, so that a file of another scenario
+// is never taken for one of this run.
+func identityOf(sc *scenarios.Scenario) identity {
+	return identity{ID: scenarioHash(sc), Arms: sc.ArmNames(), Metrics: sc.Measure.Metrics}
+}
+
+func scenarioHash(sc *scenarios.Scenario) string {
+	sum := sha256.Sum256(sc.Resolved)
+	return hex.EncodeToString(sum[:6])
+}
+
+// failureRecord is a failed seed as runs/seed-NNNN.failed.json holds it.
+type failureRecord struct {
+	Scenario string   `json:"scenario"` // identityOf the scenario
+	Seed     int      `json:"seed"`
+	Arms     []string `json:"arms"`
+	Stage    string   `json:"stage"`
+	Error    string   `json:"error"`
+}
+
+// A seed file (runs/seed-NNNN.csv) is the seed's metrics table after a
+// first line naming what it is, which resume and merge check: the seed, the
+// scenario, the number of rows and the first 16 hex digits of the SHA-256
+// of the table below it, so that a cut or edited file is never read as a
+// whole one.
+//
+//	# natmo seed 3 of scenario 1a2b3c4d5e6f: 480 rows, sha256 0123456789abcdef
+const seedLine = "# natmo seed %d of scenario %s: %d rows, sha256 %s\n"
+
+var seedLinePattern = regexp.MustCompile(`^# natmo seed ([0-9]{1,9}) of scenario ([0-9a-f]{12}): ([0-9]{1,12}) rows, sha256 ([0-9a-f]{16})$`)
+
+// seedFileBytes is the seed file of seed's records recs for the scenario id.
+func seedFileBytes(id identity, seed int, recs []results.Record) ([]byte, error) {
+	var table bytes.Buffer
+	if err := results.WriteMetrics(&table, recs); err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, seedLine, seed, id.ID, len(recs), tableHash(table.Bytes()))
+	b.Write(table.Bytes())
+	return b.Bytes(), nil
+}
+
+func tableHash(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+func writeSeed(runs string, id identity, seed int, recs []results.Record, failure *RunError) error {
+	if failure != nil {
+		return writeJSON(seedFile(runs, seed, ".failed.json"), failureRecord{id.ID, failure.Seed, failure.Arms, failure.Stage, failure.Err.Error()})
+	}
+	b, err := seedFileBytes(id, seed, recs)
+	if err != nil {
+		return err
+	}
+	return results.WriteFileAtomic(seedFile(runs, seed, ".csv"), func(w *bufio.Writer) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// seedFiles are the seeds an earlier run of a scenario left in its runs
+// folder, each checked against the scenario.
+type seedFiles map[int]seedEntry
+
+type seedEntry struct {
+	recs []results.Record
+	fail *RunError
+}
+
+func (p seedFiles) lookup(seed int) ([]results.Record, *RunError, bool) {
+	e, ok := p[seed]
+	return e.recs, e.fail, ok
+}
+
+var seedName = regexp.MustCompile(`^seed-([0-9]{4,})\.(csv|failed\.json)$`)
+
+// previousSeeds reads every seed file in runs and checks it belongs to the
+// scenario whose identity is id: a file that does not (another scenario's,
+// a damaged one, a renamed seed) is an error naming it, never trained over
+// or merged.
+func previousSeeds(runs string, id identity) (seedFiles, error) {
+	entries, err := os.ReadDir(runs)
+	if errors.Is(err, fs.ErrNotExist) {
+		return seedFiles{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("results: %w", err)
+	}
+	out := seedFiles{}
+	for _, e := range entries {
+		m := seedName.FindStringSubmatch(e.Name())
+		if m == nil || e.IsDir() {
+			continue
+		}
+		seed, err := strconv.Atoi(m[1])
+		if err != nil {
+			return nil, fmt.Errorf("%s: seed number out of range", filepath.Join(runs, e.Name()))
+		}
+		if _, ok := out[seed]; ok && m[2] == "failed.json" {
+			continue // the seed finished when resumed: its csv counts
+		}
+		path := filepath.Join(runs, e.Name())
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("results: %w", err)
+		}
+		var se seedEntry
+		if m[2] == "csv" {
+			se.recs, err = parseSeedFile(b, seed, id)
+		} else {
+			se.fail, err = parseFailure(b, seed, id)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w; move it away to run the seed again", path, err)
+		}
+		out[seed] = se
+	}
+	return out, nil
+}
+
+// parseSeedFile parses a seed file of seed for the scenario id: its first
+// line must name both and count its rows, and every row must be of that
+// seed, one of its arms and metrics, with a finite value.
+func parseSeedFile(b []byte, seed int, id identity) ([]results.Record, error) {
+	line, rest, ok := bytes.Cut(b, []byte("\n"))
+	m := seedLinePattern.FindSubmatch(line)
+	if !ok || m == nil {
+		return nil, fmt.Errorf("not a natmo seed file: first line %q, want %q", trim(line), strings.TrimSpace(fmt.Sprintf(seedLine, seed, id.ID, 0, "…")))
+	}
+	s, err1 := strconv.Atoi(string(m[1]))
+	n, err2 := strconv.Atoi(string(m[3]))
+	if err1 != nil || err2 != nil {
+		return nil, fmt.Errorf("first line %q: a number out of range", trim(line))
+	}
+	if got := string(m[2]); got != id.ID {
+		return nil, fmt.Errorf("a seed file of another scenario (%s, this one is %s)", got, id.ID)
+	}
+	if s != seed {
+		return nil, fmt.Errorf("holds seed %d, not %d", s, seed)
+	}
+	if got := tableHash(rest); got != string(m[4]) {
+		return nil, fmt.Errorf("a damaged file: its table's sha256 begins %s, its first line says %s", got, m[4])
+	}
+	recs, err := results.ReadMetrics(bytes.NewReader(rest))
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) != n {
+		return nil, fmt.Errorf("%d rows, its first line says %d (a damaged file)", len(recs), n)
+	}
+	for i, r := range recs {
+		switch {
+		case r.Seed != seed:
+			return nil, fmt.Errorf("line %d: seed %d in the file of seed %d", i+3, r.Seed, seed)
+		case !slices.Contains(id.Arms, r.Arm):
+			return nil, fmt.Errorf("line %d: arm %q is not one of the scenario's (%s)", i+3, r.Arm, strings.Join(id.Arms, ", "))
+		case id.Metrics != nil && !slices.Contains(id.Metrics, r.Metric):
+			return nil, fmt.Errorf("line %d: metric %q is not one of the scenario's (%s)", i+3, r.Metric, strings.Join(id.Metrics, ", "))
 		}
 	}
-	if b, err := os.ReadFile(seedFile(runs, seed, ".failed.json")); err == nil {
-		var f failureRecord
-		if json.Unmarshal(b, &f) == nil {
-			return nil, &RunError{Seed: f.Seed, Arms: f.Arms, Stage: f.Stage, Err: errors.New(f.Error)}, true
+	return recs, nil
+}
+
+func parseFailure(b []byte, seed int, id identity) (*RunError, error) {
+	var f failureRecord
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("not a natmo failure record: %w", err)
+	}
+	switch {
+	case f.Scenario != id.ID:
+		return nil, fmt.Errorf("a failure record of another scenario (%q, this one is %s)", f.Scenario, id.ID)
+	case f.Seed != seed:
+		return nil, fmt.Errorf("holds seed %d, not %d", f.Seed, seed)
+	case len(f.Arms) == 0 || f.Error == "":
+		return nil, errors.New("a failure record without its arms or error")
+	}
+	for _, a := range f.Arms {
+		if !slices.Contains(id.Arms, a) {
+			return nil, fmt.Errorf("arm %q is not one of the scenario's (%s)", a, strings.Join(id.Arms, ", "))
 		}
 	}
-	return nil, nil, false
+	return &RunError{Seed: f.Seed, Arms: f.Arms, Stage: f.Stage, Err: errors.New(f.Error)}, nil
+}
+
+// trim shortens a line for a message.
+func trim(b []byte) string {
+	if len(b) > 80 {
+		return string(b[:80]) + "..."
+	}
+	return string(b)
 }
 
 func writeManifest(dir string, m Manifest) error {
@@ -167,17 +401,25 @@ func writeJSON(path string, v any) error {
 }
 
 // ResumeCommand returns the command line that resumes an interrupted run:
-// the same arguments with --resume added and any --force removed.
+// the same arguments with --resume added and any --force removed, each
+// quoted for a POSIX shell, so that pasting it runs nothing but natmo.
 func ResumeCommand(args []string) string {
 	var out []string
 	for _, a := range args {
 		if a == "--force" || a == "-force" {
 			continue
 		}
-		if strings.ContainsAny(a, " '\"$*?[]{}|&;<>()") {
-			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-		out = append(out, a)
+		out = append(out, ShellQuote(a))
 	}
 	return strings.Join(append(out, "--resume"), " ")
+}
+
+// ShellQuote quotes s for a POSIX shell: as it is when it holds only
+// characters no shell treats specially, else in single quotes (a single
+// quote inside is closed, escaped with a backslash and reopened).
+func ShellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/natmo/natmo/scenarios"
+	"github.com/natmo/natmo/sim/results"
+	"strings"
 )
 
 const tinyYAML = `name: tiny
@@ -99,5 +101,61 @@ func TestRunDirResume(t *testing.T) {
 	// And an existing folder is not overwritten without Force.
 	if _, err := RunDir(context.Background(), tinyScenario(), full, DirOptions{}); !errors.As(err, &de) {
 		t.Errorf("rerun into a finished folder: err = %v, want a *DirError", err)
+	}
+}
+
+// TestResumeCommandQuoted: the printed resume command is safe to paste:
+// nothing in an argument runs in the shell, and --force is dropped.
+func TestResumeCommandQuoted(t *testing.T) {
+	got := ResumeCommand([]string{"natmo", "run", "x.yaml", "--set", "title=`touch pwned`", "--out", "it's $HOME", "--force", "--set", "a.b=1"})
+	want := `natmo run x.yaml --set 'title=` + "`touch pwned`" + `' --out 'it'\''s $HOME' --set a.b=1 --resume`
+	if got != want {
+		t.Errorf("ResumeCommand:\n got %s\nwant %s", got, want)
+	}
+	for _, s := range []string{"", "a\nb", "!", "#x", "~", "a\\b", "*", "x;y", "\t"} {
+		if q := ShellQuote(s); q == s {
+			t.Errorf("ShellQuote(%q) left it bare", s)
+		}
+	}
+}
+
+// TestSeedFileChecks: a seed file is read only when it is whole and this
+// scenario's: the right scenario and seed, its checksum, arms and metrics
+// of the scenario, finite values.
+func TestSeedFileChecks(t *testing.T) {
+	id := identity{ID: "0123456789ab", Arms: []string{"baseline", "x"}, Metrics: []string{"m"}}
+	rec := results.Record{Arm: "x", Seed: 2, Stage: "sft", Step: 1, Metric: "m", Value: 0.5}
+	file := func(id identity, seed int, r results.Record) []byte {
+		b, err := seedFileBytes(id, seed, []results.Record{r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	good := file(id, 2, rec)
+	if recs, err := parseSeedFile(good, 2, id); err != nil || len(recs) != 1 || recs[0] != rec {
+		t.Fatalf("a whole file: %v, %v", recs, err)
+	}
+	other := id
+	other.ID = "ba9876543210"
+	withArm, withMetric, withSeed := rec, rec, rec
+	withArm.Arm, withMetric.Metric, withSeed.Seed = "y", "n", 3
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"another scenario", file(other, 2, rec), "another scenario"},
+		{"another seed", file(id, 3, rec), "holds seed 3"},
+		{"cut", good[:len(good)-2], "a damaged file"},
+		{"edited", bytes.Replace(good, []byte("0.5"), []byte("0.6"), 1), "a damaged file"},
+		{"an arm not the scenario's", file(id, 2, withArm), `arm "y"`},
+		{"a metric not the scenario's", file(id, 2, withMetric), `metric "n"`},
+		{"a row of another seed", file(id, 2, withSeed), "seed 3 in the file of seed 2"},
+		{"no first line", []byte("arm,seed,stage,step,metric,value\n"), "not a natmo seed file"},
+	} {
+		if _, err := parseSeedFile(c.b, 2, id); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v; want an error saying %q", c.name, err, c.want)
+		}
 	}
 }

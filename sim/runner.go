@@ -561,6 +561,9 @@ func runSeed(ctx context.Context, cfg Config, scs []*scenarios.Scenario, root *n
 				if err != nil {
 					return err
 				}
+				if err := checkFinite(metrics, pr.values, pr.ok, step); err != nil {
+					return err
+				}
 				path = append(path, pr)
 				report(step - last)
 				last = step

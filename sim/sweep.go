@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,7 +78,9 @@ func PlanSweep(schema scenarios.Schema, nameOrPath string, overrides []string, a
 		Figures: figureMetrics(base)}
 	n := 1
 	for _, a := range axes {
-		n *= len(a.Values)
+		if n *= len(a.Values); n > scenarios.MaxSweep {
+			return nil, fmt.Errorf("the sweep's grid has more than %d points; sweep fewer values", scenarios.MaxSweep)
+		}
 	}
 	for i := range n {
 		vals := make([]string, len(axes))
@@ -95,8 +98,7 @@ func PlanSweep(schema scenarios.Schema, nameOrPath string, overrides []string, a
 		if err != nil {
 			return nil, err
 		}
-		sum := sha256.Sum256(sc.Resolved)
-		sw.Points = append(sw.Points, Point{Index: i, Values: vals, ID: hex.EncodeToString(sum[:6]), Seeds: sc.Seeds, Arms: sc.ArmNames(), Contrasts: contrastPairs(sc), Scenario: sc})
+		sw.Points = append(sw.Points, Point{Index: i, Values: vals, ID: scenarioHash(sc), Seeds: sc.Seeds, Arms: sc.ArmNames(), Contrasts: contrastPairs(sc), Scenario: sc})
 	}
 	return sw, nil
 }
@@ -163,7 +165,23 @@ func RunSweep(ctx context.Context, sw *Sweep, dir string, opt SweepOptions) (*Sw
 		return nil, err
 	}
 	grid = append(grid, '\n')
-	if err := prepareSweepDir(dir, grid, opt); err != nil {
+	for _, p := range sw.Points {
+		if err := CheckMemory(p.Scenario, workersOf(opt.Workers)); err != nil {
+			return nil, fmt.Errorf("point %d (%s): %w", p.Index, sw.Label(p), err)
+		}
+	}
+	// The shards of a sweep may share its folder, each holding its own
+	// part of the lock; a whole sweep, or a forced one, holds all of it.
+	part := ""
+	if opt.Shard.N > 1 && !opt.Force {
+		part = fmt.Sprintf("shard-%d-of-%d", opt.Shard.I, opt.Shard.N)
+	}
+	lock, err := lockDir(dir, part)
+	if err != nil {
+		return nil, &DirError{Dir: dir, Err: err}
+	}
+	defer lock.Unlock()
+	if err := prepareSweepDir(dir, grid, opt, part == ""); err != nil {
 		return nil, &DirError{Dir: dir, Err: err}
 	}
 	if err := results.WriteFileAtomic(filepath.Join(dir, "sweep.json"), func(w *bufio.Writer) error {
@@ -190,6 +208,14 @@ func RunSweep(ctx context.Context, sw *Sweep, dir string, opt SweepOptions) (*Sw
 	}
 	var jobs []job
 	total := 0
+	// What an earlier run left, each file checked against its point.
+	prev := make([]seedFiles, len(sw.Points))
+	for i, p := range sw.Points {
+		var err error
+		if prev[i], err = previousSeeds(filepath.Join(dir, "runs", p.ID), identityOf(p.Scenario)); err != nil {
+			return nil, &DirError{Dir: dir, Err: err}
+		}
+	}
 	for _, g := range groups {
 		j := job{points: g}
 		for _, p := range g {
@@ -200,7 +226,8 @@ func RunSweep(ctx context.Context, sw *Sweep, dir string, opt SweepOptions) (*Sw
 		}
 		j.want = func(point, seed int) bool {
 			p := j.points[point]
-			return mine[unit{p.Index, seed}] && !hasRun(dir, p, seed)
+			_, done := prev[p.Index][seed]
+			return mine[unit{p.Index, seed}] && !done
 		}
 		root, _, err := plan(j.scs...)
 		if err != nil {
@@ -222,7 +249,8 @@ func RunSweep(ctx context.Context, sw *Sweep, dir string, opt SweepOptions) (*Sw
 			},
 			Want: j.want,
 			UnitDone: func(point, seed int, recs []results.Record, failure *RunError) error {
-				return writeSeed(filepath.Join(dir, "runs", j.points[point].ID), seed, recs, failure)
+				p := j.points[point]
+				return writeSeed(filepath.Join(dir, "runs", p.ID), identityOf(p.Scenario), seed, recs, failure)
 			},
 			Failed: func(point int, f *FailedError) error {
 				p := j.points[point]
@@ -243,7 +271,18 @@ func RunSweep(ctx context.Context, sw *Sweep, dir string, opt SweepOptions) (*Sw
 	return MergeSweeps([]string{dir}, dir)
 }
 
-func prepareSweepDir(dir string, grid []byte, opt SweepOptions) error {
+// hasRun reports whether dir holds a finished run of the point's seed (its
+// records or its failure) that checks out against the point.
+func hasRun(dir string, p Point, seed int) bool {
+	sf, err := previousSeeds(filepath.Join(dir, "runs", p.ID), identityOf(p.Scenario))
+	_, ok := sf[seed]
+	return err == nil && ok
+}
+
+// prepareSweepDir checks, under the folder's lock, that dir may be written
+// (or resumed) and replaces it for Force; exclusive says the lock is all
+// the folder's, so that no writer's temporary files are in use.
+func prepareSweepDir(dir string, grid []byte, opt SweepOptions, exclusive bool) error {
 	old, err := os.ReadFile(filepath.Join(dir, "sweep.json"))
 	if opt.Resume && errors.Is(err, fs.ErrNotExist) && results.CheckTarget(dir, false) == nil {
 		opt.Resume = false // nothing there yet: a retried job simply starts
@@ -253,6 +292,8 @@ func prepareSweepDir(dir string, grid []byte, opt SweepOptions) error {
 		return fmt.Errorf("--resume: %s holds no sweep to resume: %w", dir, err)
 	case opt.Resume && !bytes.Equal(old, grid):
 		return fmt.Errorf("--resume: the sweep differs from the one %s was started with (its sweep.json); resume with the same scenario, --set and --over values, or start a new folder", dir)
+	case opt.Resume && exclusive:
+		return results.RemoveTemps(dir)
 	case opt.Resume:
 		return nil
 	}
@@ -263,24 +304,52 @@ func prepareSweepDir(dir string, grid []byte, opt SweepOptions) error {
 		return err
 	}
 	if opt.Force {
-		if err := results.Replace(dir); err != nil {
-			return err
+		return results.Replace(dir)
+	}
+	if exclusive {
+		return results.RemoveTemps(dir)
+	}
+	return nil
+}
+
+// MaxSweepRuns bounds the runs of a sweep (points × seeds × arms).
+const MaxSweepRuns = 1 << 20
+
+// ParseSweep reads a sweep.json and checks it is whole: axes with values,
+// points numbered in order with one value per axis, a point ID of 12 hex
+// digits, at least one seed and arm, and no more than MaxSweepRuns runs.
+func ParseSweep(b []byte) (*Sweep, error) {
+	var sw Sweep
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sw); err != nil {
+		return nil, fmt.Errorf("not a natmo sweep: %w", err)
+	}
+	if len(sw.Axes) == 0 || len(sw.Points) == 0 {
+		return nil, errors.New("a sweep without axes or points")
+	}
+	runs := 0
+	for i, p := range sw.Points {
+		switch {
+		case p.Index != i:
+			return nil, fmt.Errorf("point %d has index %d", i, p.Index)
+		case len(p.Values) != len(sw.Axes):
+			return nil, fmt.Errorf("point %d has %d values for %d axes", i, len(p.Values), len(sw.Axes))
+		case !pointIDPattern.MatchString(p.ID):
+			return nil, fmt.Errorf("point %d: id %q is not 12 hex digits", i, p.ID)
+		case p.Seeds < 1 || len(p.Arms) == 0:
+			return nil, fmt.Errorf("point %d: %d seeds and %d arms, want at least one of each", i, p.Seeds, len(p.Arms))
+		case p.Seeds > MaxSweepRuns || len(p.Arms) > MaxSweepRuns:
+			return nil, fmt.Errorf("point %d: %d seeds and %d arms, more than a sweep can hold", i, p.Seeds, len(p.Arms))
+		}
+		if runs += p.Seeds * len(p.Arms); runs > MaxSweepRuns {
+			return nil, fmt.Errorf("more than %d runs", MaxSweepRuns)
 		}
 	}
-	return os.MkdirAll(dir, 0o755)
+	return &sw, nil
 }
 
-func writeSeed(runs string, seed int, recs []results.Record, failure *RunError) error {
-	if failure != nil {
-		return writeJSON(seedFile(runs, seed, ".failed.json"), failureRecord{failure.Seed, failure.Arms, failure.Stage, failure.Err.Error()})
-	}
-	return results.WriteFileAtomic(seedFile(runs, seed, ".csv"), func(w *bufio.Writer) error { return results.WriteMetrics(w, recs) })
-}
-
-func hasRun(dir string, p Point, seed int) bool {
-	_, _, ok := previousSeed(filepath.Join(dir, "runs", p.ID), seed)
-	return ok
-}
+var pointIDPattern = regexp.MustCompile(`^[0-9a-f]{12}$`)
 
 // A SweepResult is a merged sweep: per point, what its runs measured.
 type SweepResult struct {
@@ -374,27 +443,35 @@ func gatherSweep(dirs []string) (*gathered, error) {
 			return nil, fmt.Errorf("merge: %s and %s hold different sweeps (their sweep.json differ); merge only the shards of one sweep", dirs[0], d)
 		}
 	}
-	var sw Sweep
-	if err := json.Unmarshal(grid, &sw); err != nil {
+	sw, err := ParseSweep(grid)
+	if err != nil {
 		return nil, fmt.Errorf("merge: %s: %w", filepath.Join(dirs[0], "sweep.json"), err)
 	}
-	find := func(p Point, seed int) ([]results.Record, *RunError, bool) {
-		for _, d := range dirs {
-			if recs, fail, ok := previousSeed(filepath.Join(d, "runs", p.ID), seed); ok {
-				return recs, fail, true
-			}
-		}
-		return nil, nil, false
-	}
-	res := &SweepResult{Sweep: &sw}
+	res := &SweepResult{Sweep: sw}
 	var missing []string
 	var mgroups, sgroups, cgroups []results.Group
 	for _, p := range sw.Points {
+		var prev []seedFiles
+		for _, d := range dirs {
+			sf, err := previousSeeds(filepath.Join(d, "runs", p.ID), identity{ID: p.ID, Arms: p.Arms})
+			if err != nil {
+				return nil, fmt.Errorf("merge: %w", err)
+			}
+			prev = append(prev, sf)
+		}
+		find := func(seed int) ([]results.Record, *RunError, bool) {
+			for _, sf := range prev {
+				if recs, fail, ok := sf.lookup(seed); ok {
+					return recs, fail, true
+				}
+			}
+			return nil, nil, false
+		}
 		var metrics []string
 		seeds := make([][]results.Record, p.Seeds)
 		var failed []RunError
 		for seed := range p.Seeds {
-			recs, fail, ok := find(p, seed)
+			recs, fail, ok := find(seed)
 			if !ok {
 				for _, a := range p.Arms {
 					missing = append(missing, fmt.Sprintf("%s (point %d: %s, arm %s, seed %d)", sw.RunID(p, a, seed), p.Index, sw.Label(p), a, seed))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -8,10 +9,11 @@ import (
 
 // interspersed moves a subcommand's flags ahead of its arguments, so that
 // `natmo run SCENARIO --out DIR` works as users type it: urfave/cli v2 stops
-// reading flags at the first argument.
-func interspersed(app *cli.App, args []string) []string {
-	if len(args) < 3 {
-		return args
+// reading flags at the first argument. A flag that takes a value but is
+// last, or followed by another flag, is an error: its value is missing.
+func interspersed(app *cli.App, args []string) ([]string, error) {
+	if len(args) < 2 {
+		return args, nil
 	}
 	var cmd *cli.Command
 	for _, c := range app.Commands {
@@ -20,7 +22,7 @@ func interspersed(app *cli.App, args []string) []string {
 		}
 	}
 	if cmd == nil {
-		return args
+		return args, nil
 	}
 	takesValue := map[string]bool{}
 	for _, f := range cmd.Flags {
@@ -46,7 +48,10 @@ func interspersed(app *cli.App, args []string) []string {
 		if strings.Contains(name, "=") {
 			continue
 		}
-		if takesValue[name] && i+1 < len(rest) {
+		if takesValue[name] {
+			if i+1 >= len(rest) || strings.HasPrefix(rest[i+1], "--") {
+				return nil, fmt.Errorf("%s needs a value (see natmo %s --help)", a, cmd.Name)
+			}
 			flags = append(flags, rest[i+1])
 			i++
 		}
@@ -56,5 +61,5 @@ func interspersed(app *cli.App, args []string) []string {
 		out = append(out, "--")
 		out = append(out, pos...)
 	}
-	return out
+	return out, nil
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -95,9 +97,9 @@ Examples:
 			if c.Int("workers") < 1 {
 				return badInput(fmt.Errorf("--workers must be ≥ 1, got %d", c.Int("workers")))
 			}
-			out := c.String("out")
-			if out == "" {
-				out = filepath.Join("results", sc.Name)
+			out, err := outFolder(c, filepath.Join("results", sc.Name))
+			if err != nil {
+				return err
 			}
 			formats, err := parseFormats(c.String("format"))
 			if err != nil {
@@ -108,15 +110,17 @@ Examples:
 			res, err := sim.RunDir(c.Context, sc, out, sim.DirOptions{
 				Options: sim.Options{Workers: c.Int("workers"), Progress: bar.update, KeepGoing: c.Bool("keep-going")},
 				Force:   c.Bool("force"), Resume: c.Bool("resume"), Command: os.Args,
+				Finish: func(ctx context.Context, res *sim.Result) error {
+					bar.done()
+					if len(res.Records) == 0 {
+						return nil
+					}
+					return drawFigures(ctx, filepath.Join(out, "figures"), sc, res, formats)
+				},
 			})
 			bar.done()
 			if err != nil {
 				return runError(err, out, "run")
-			}
-			if len(res.Records) > 0 {
-				if err := drawFigures(filepath.Join(out, "figures"), sc, res, formats); err != nil {
-					return failureError{err}
-				}
 			}
 			if len(res.Summary) > 0 {
 				printSummary(c.App.Writer, sc, res)
@@ -144,8 +148,9 @@ Examples:
 // resume; anything else is a failed run (1).
 func runError(err error, out, what string) error {
 	var de *sim.DirError
+	var me *sim.MemoryError
 	switch {
-	case errors.As(err, &de):
+	case errors.As(err, &de), errors.As(err, &me):
 		return badInput(err)
 	case errors.Is(err, sim.ErrIncomplete):
 		return failureError{fmt.Errorf("interrupted: what finished is in %s/runs; to finish the %s:\n  %s",
@@ -155,6 +160,20 @@ func runError(err error, out, what string) error {
 }
 
 func defaultWorkers() int { return runtime.NumCPU() }
+
+// outFolder returns --out, or def when it is not given. A value that
+// looks like a flag (--out -- or --out --force) is refused: it is a flag
+// whose value was forgotten, never a folder the user meant.
+func outFolder(c *cli.Context, def string) (string, error) {
+	out := c.String("out")
+	if !c.IsSet("out") {
+		return def, nil
+	}
+	if strings.TrimSpace(out) == "" || strings.HasPrefix(out, "-") {
+		return "", badInput(fmt.Errorf("--out %q is not a folder name (a flag's value is missing?); give --out DIR", out))
+	}
+	return out, nil
+}
 
 // checkOut refuses an existing, non-empty folder unless force is set.
 func checkOut(dir string, force bool) error { return results.CheckTarget(dir, force) }
@@ -174,12 +193,18 @@ func parseFormats(s string) ([]string, error) {
 	return fs, nil
 }
 
-func drawFigures(dir string, sc *scenarios.Scenario, res *sim.Result, formats []string) error {
+func drawFigures(ctx context.Context, dir string, sc *scenarios.Scenario, res *sim.Result, formats []string) error {
 	in, figs := report.RunFigures(sc, res, worlds.Default().Labels())
-	return renderAll(dir, in, figs, formats)
+	return renderAllContext(ctx, dir, in, figs, formats)
 }
 
 func renderAll(dir string, in plots.Input, figs []scenarios.Figure, formats []string) error {
+	return renderAllContext(context.Background(), dir, in, figs, formats)
+}
+
+// renderAllContext draws figs into dir; once ctx is done it stops between
+// files and returns ctx's error.
+func renderAllContext(ctx context.Context, dir string, in plots.Input, figs []scenarios.Figure, formats []string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -191,7 +216,7 @@ func renderAll(dir string, in plots.Input, figs []scenarios.Figure, formats []st
 	var wg sync.WaitGroup
 	for i, f := range figs {
 		wg.Go(func() {
-			if _, err := plots.Render(f, in, dir, formats); err != nil {
+			if _, err := plots.RenderContext(ctx, f, in, dir, formats); err != nil {
 				errs[i] = fmt.Errorf("figure %s: %w", plots.Name(f), err)
 			}
 		})
@@ -238,10 +263,36 @@ func listCommand() *cli.Command {
 				e, _ := ivs.Lookup(n)
 				fmt.Fprintf(w, "  %-24s %s\n", n, e.Doc)
 			}
+			printLimits(w)
 			fmt.Fprintln(w, "\nEvery setting of a world, stage kind or intervention, with its default and range:\n  natmo explain NAME")
 			return nil
 		},
 	}
+}
+
+// printLimits lists the bounds a scenario's sizes and counts must keep.
+func printLimits(w io.Writer) {
+	fmt.Fprintln(w, "\nLimits (beyond them a scenario is refused at load time; a world's own sizes are bounded by its settings):")
+	for _, l := range []struct {
+		what string
+		max  int
+	}{
+		{"seeds", scenarios.MaxSeeds},
+		{"examples of a stage", scenarios.MaxExamples},
+		{"steps of a stage (or epochs × examples / batch)", scenarios.MaxSteps},
+		{"epochs of a stage", scenarios.MaxEpochs},
+		{"batch", scenarios.MaxBatch},
+		{"measure.every, a stage's every", scenarios.MaxEvery},
+		{"arms, baseline included", scenarios.MaxArms},
+		{"figures", scenarios.MaxFigures},
+		{"points of a sweep", scenarios.MaxSweep},
+		{"bytes of a name (scenario, arm, figure)", scenarios.MaxNameLen},
+		{"bytes of a title or caption", scenarios.MaxTitleLen},
+	} {
+		fmt.Fprintf(w, "  %-50s %d\n", l.what, l.max)
+	}
+	fmt.Fprintln(w, "  Before a run starts natmo estimates its memory (workers × (models + largest dataset + evaluation sets))\n"+
+		"  and refuses a run that would not fit in this machine's, naming the setting to lower.")
 }
 
 // groupMetrics folds runs of numbered metrics that differ only in their

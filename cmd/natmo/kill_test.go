@@ -21,8 +21,8 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// TestSweepKilledThenResumed kills a sweep part-way, by SIGINT and by SIGKILL,
-// and resumes it: the tables are the bytes of an uninterrupted sweep, and the
+// TestSweepKilledThenResumed kills a sweep part-way, by SIGINT, SIGTERM and
+// SIGKILL, and resumes it: the tables are the bytes of an uninterrupted sweep, and the
 // resumed run trains nothing that had finished.
 func TestSweepKilledThenResumed(t *testing.T) {
 	dir := t.TempDir()
@@ -31,7 +31,7 @@ func TestSweepKilledThenResumed(t *testing.T) {
 	if code, _, e := natmo(t, append(args, "--out", whole)...); code != 0 {
 		t.Fatalf("whole sweep: exit %d: %s", code, e)
 	}
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGKILL} {
 		part := filepath.Join(dir, "part-"+sig.String())
 		cmd := exec.Command(os.Args[0], append(args, "--out", part, "--workers", "1")...)
 		cmd.Env = append(os.Environ(), "NATMO_TEST_MAIN=1")
@@ -54,9 +54,9 @@ func TestSweepKilledThenResumed(t *testing.T) {
 		if len(done) == 0 || len(done) == 9 {
 			t.Fatalf("%v: %d of 9 seeds had finished when the sweep stopped (%v); want some but not all", sig, len(done), err)
 		}
-		if sig == syscall.SIGINT {
-			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(stderr.String(), "--resume") {
-				t.Errorf("SIGINT: %v, stderr %q; want exit 1 and the command to resume", err, stderr.String())
+		if want := map[syscall.Signal]int{syscall.SIGINT: 130, syscall.SIGTERM: 143}[sig]; want != 0 {
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != want || !strings.Contains(stderr.String(), "--resume") {
+				t.Errorf("%v: %v, stderr %q; want exit %d and the command to resume", sig, err, stderr.String(), want)
 			}
 		}
 		if _, err := os.Stat(filepath.Join(part, "metrics.csv")); err == nil {

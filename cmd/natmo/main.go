@@ -11,7 +11,8 @@
 //	natmo validate my-scenario.yaml          # check a file without running it
 //
 // Exit status: 0 on success, 1 when a run failed (e.g. training diverged),
-// 2 on bad usage or bad input.
+// 2 on bad usage or bad input, 130 when interrupted by Ctrl-C (SIGINT) and
+// 143 by SIGTERM (the shell's 128 + the signal's number).
 package main
 
 import (
@@ -22,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/natmo/natmo/scenarios"
@@ -34,6 +36,8 @@ const (
 	exitOK      = 0
 	exitFailure = 1 // a run failed
 	exitUsage   = 2 // bad usage or bad input
+	exitSIGINT  = 130
+	exitSIGTERM = 143
 )
 
 // usageError marks an error as the user's input being wrong (exit 2).
@@ -48,25 +52,55 @@ func main() {
 	// The first Ctrl-C (or SIGTERM) stops training at the next step and keeps
 	// what finished; a second one exits at once. Files are written atomically,
 	// so either way only whole files are left.
+	// The PDF writer makes font files in the temporary folder: give it the
+	// process's own, removed on exit, so that none are left in $TMPDIR.
+	cleanup := func() {}
+	if tmp, err := os.MkdirTemp("", "natmo-"); err == nil {
+		os.Setenv("TMPDIR", tmp)
+		cleanup = func() { os.RemoveAll(tmp) }
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	var first atomic.Value // the signal that interrupted the run
 	go func() {
-		<-sigs
+		s := <-sigs
+		first.Store(s)
 		fmt.Fprintln(os.Stderr, "\nnatmo: interrupted; stopping at the next step (press Ctrl-C again to quit at once)")
 		cancel()
-		<-sigs
-		os.Exit(130)
+		code := signalCode(<-sigs)
+		cleanup()
+		os.Exit(code)
 	}()
 	code := run(ctx, os.Args, os.Stdout, os.Stderr)
 	cancel()
+	if s, ok := first.Load().(os.Signal); ok && code == exitSIGINT {
+		code = signalCode(s)
+	}
+	cleanup()
 	os.Exit(code)
 }
 
+// signalCode is the exit code of a process ended by s: 130 for SIGINT,
+// 143 for SIGTERM.
+func signalCode(s os.Signal) int {
+	if s == syscall.SIGTERM {
+		return exitSIGTERM
+	}
+	return exitSIGINT
+}
+
 // run is main without the process: it returns the exit code.
+// A run stopped by ctx (a signal) returns exitSIGINT; main turns it into
+// the code of the signal that came.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	app := newApp(stdout, stderr)
-	err := app.RunContext(ctx, interspersed(app, args))
+	args, err := interspersed(app, args)
+	if err == nil {
+		err = app.RunContext(ctx, args)
+	} else {
+		err = badInput(err)
+	}
 	if err == nil {
 		return exitOK
 	}
@@ -74,6 +108,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var ue usageError
 	var fe failureError
 	switch {
+	case ctx.Err() != nil && !errors.As(err, &ue):
+		return exitSIGINT // stopped by a signal; the message says how to resume
 	case errors.As(err, &fe):
 		return exitFailure
 	case errors.As(err, &ue):

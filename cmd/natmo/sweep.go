@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"github.com/natmo/natmo/plots/report"
 	"github.com/natmo/natmo/scenarios"
 	"github.com/natmo/natmo/sim"
+	"github.com/natmo/natmo/sim/results"
 	"github.com/natmo/natmo/sim/worlds"
 	"github.com/urfave/cli/v2"
 )
@@ -87,9 +89,9 @@ Examples:
 			if err != nil {
 				return badInput(err)
 			}
-			out := c.String("out")
-			if out == "" {
-				out = filepath.Join("results", sw.Scenario+"-sweep")
+			out, err := outFolder(c, filepath.Join("results", sw.Scenario+"-sweep"))
+			if err != nil {
+				return err
 			}
 			started := time.Now()
 			fmt.Fprintf(c.App.ErrWriter, "sweep %s: %d points × %d seeds%s\n", sw.Scenario, len(sw.Points), sw.Points[0].Seeds, shardNote(shard))
@@ -107,7 +109,7 @@ Examples:
 					shard.I, shard.N, out, time.Since(started).Seconds())
 				return nil
 			}
-			return finishSweep(c.App.Writer, c.App.ErrWriter, res, out, formats, c.Bool("report"))
+			return finishSweep(c.Context, c.App.Writer, c.App.ErrWriter, res, out, formats, c.Bool("report"))
 		},
 	}
 }
@@ -134,7 +136,10 @@ figures/ into --out: the same tables, byte for byte, as the sweep run unsharded.
 			if err != nil {
 				return badInput(err)
 			}
-			out := c.String("out")
+			out, err := outFolder(c, "")
+			if err != nil {
+				return err
+			}
 			inPlace := false
 			for _, d := range c.Args().Slice() {
 				if filepath.Clean(d) == filepath.Clean(out) {
@@ -146,24 +151,34 @@ figures/ into --out: the same tables, byte for byte, as the sweep run unsharded.
 					return badInput(err)
 				}
 			}
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return badInput(fmt.Errorf("merge: %w", err))
+			}
+			lock, err := results.LockDir(out, "")
+			if err != nil {
+				return badInput(err)
+			}
+			defer lock.Unlock()
 			res, err := sim.MergeSweeps(c.Args().Slice(), out)
 			if err != nil {
 				return failureError{err}
 			}
-			return finishSweep(c.App.Writer, c.App.ErrWriter, res, out, formats, c.Bool("report"))
+			return finishSweep(c.Context, c.App.Writer, c.App.ErrWriter, res, out, formats, c.Bool("report"))
 		},
 	}
 }
 
 // finishSweep draws the figures of a merged sweep (and, if asked, its
-// report) and prints where it is.
-func finishSweep(w, ew io.Writer, res *sim.SweepResult, out string, formats []string, withReport bool) error {
+// report) and prints where it is. A sweep that has no figures of its own
+// (over two settings, say) says so; a figure that cannot be written is a
+// failure.
+func finishSweep(ctx context.Context, w, ew io.Writer, res *sim.SweepResult, out string, formats []string, withReport bool) error {
 	sw := res.Sweep
 	in, figs, err := report.SweepFigures(res, worlds.Default().Labels())
 	if err != nil {
 		fmt.Fprintf(ew, "natmo: %v\n", err)
-	} else if err := renderAll(filepath.Join(out, "figures"), in, figs, formats); err != nil {
-		return failureError{err}
+	} else if err := renderAllContext(ctx, filepath.Join(out, "figures"), in, figs, formats); err != nil {
+		return failureError{fmt.Errorf("the tables are in %s, but the figures failed: %w", out, err)}
 	}
 	failed := 0
 	for _, p := range res.Points {
@@ -195,10 +210,10 @@ func axesNames(sw *sim.Sweep) string {
 // parseOver parses KEY=V1,V2,... into a sweep axis.
 func parseOver(s string) (scenarios.SweepAxis, error) {
 	key, vals, ok := strings.Cut(s, "=")
-	if !ok || key == "" || vals == "" {
+	if key = strings.TrimSpace(key); !ok || key == "" || vals == "" {
 		return scenarios.SweepAxis{}, fmt.Errorf("--over %q: want KEY=V1,V2,..., e.g. world.coupling=0,0.5,1", s)
 	}
-	ax := scenarios.SweepAxis{Set: strings.TrimSpace(key)}
+	ax := scenarios.SweepAxis{Set: key}
 	for _, v := range strings.Split(vals, ",") {
 		if v = strings.TrimSpace(v); v == "" {
 			return scenarios.SweepAxis{}, fmt.Errorf("--over %q: an empty value", s)

@@ -60,7 +60,7 @@ type Config struct {
 	// "cot", "cot+action" and "retrained" (see monitors.go).
 	Monitors []string `yaml:"monitors" doc:"the monitors measured, and the ones cot-pressure may penalise with: action, cot, cot+action, retrained"`
 	Init     float64  `yaml:"init" doc:"scale of the policy's initial weights (He × init)" range:"(0, 10]"`
-	Eval     int      `yaml:"eval_examples" doc:"evaluation episodes per probe" range:"≥ 10"`
+	Eval     int      `yaml:"eval_examples" doc:"evaluation episodes per probe" range:"[10, 1000000]"`
 }
 
 // CoTAuthorConfig is the reference author whose episodes the sft stage
@@ -79,8 +79,8 @@ type MonitorConfig struct {
 	// Kind is "classifier" (logistic regression on the bag of tokens,
 	// fitted to the author's episodes) or "keyword" (flags any hack-talk).
 	Kind      string  `yaml:"kind" doc:"classifier (fitted to the author's episodes) or keyword (flags any hack-talk)" range:"classifier or keyword"`
-	Examples  int     `yaml:"examples" doc:"author episodes the classifier is fitted on" range:"≥ 10"`
-	Steps     int     `yaml:"steps" doc:"full-batch gradient steps of the fit" range:"≥ 1"`
+	Examples  int     `yaml:"examples" doc:"author episodes the classifier is fitted on" range:"[10, 1000000]"`
+	Steps     int     `yaml:"steps" doc:"full-batch gradient steps of the fit (examples × steps × tokens ≤ 1e10)" range:"[1, 100000]"`
 	LR        float64 `yaml:"lr" doc:"learning rate of the fit" range:"> 0"`
 	Threshold float64 `yaml:"threshold" doc:"flag when P(hack | chain of thought) exceeds this" range:"(0, 1)"`
 	// Q is the detectability of a hack from the action alone: the action
@@ -107,6 +107,35 @@ const (
 	maxWork     = 8
 	maxNeutral  = 8
 )
+
+// Limits on the data the world holds and the monitor's fit, far above the
+// defaults (1000 evaluation episodes; 4000 × 300 for the monitor): beyond
+// them a seed would not fit in memory or would fit its monitor for hours,
+// deaf to Ctrl-C.
+const (
+	maxEval            = 1_000_000
+	maxMonitorExamples = 1_000_000
+	maxMonitorSteps    = 100_000
+	maxMonitorWork     = 1e10 // examples × steps × tokens
+)
+
+// Footprint implements sim.Footprinter: both heads' parameters, an
+// episode's features and tokens, and the evaluation and monitor episodes.
+func (c *Config) Footprint() sim.Footprint {
+	in, v, t := c.In(), c.V(), c.Tokens
+	mlp := func(first, last int) int {
+		if c.Hidden == 0 {
+			return first*last + last
+		}
+		return first*c.Hidden + c.Hidden + c.Hidden*last + last
+	}
+	ep := in + 2*t + 4 // features, tokens and their log-probabilities, action, reward, mask
+	return sim.Footprint{
+		Params:        mlp(in, t*v) + mlp(v+in, cotActions),
+		ExampleFloats: ep,
+		FixedFloats:   (c.Eval + c.Monitor.Examples) * ep,
+	}
+}
 
 // V is the vocabulary size.
 func (c *Config) V() int { return c.HackTalk + c.Work + c.Neutral }
@@ -159,10 +188,13 @@ func (c *Config) Validate() error {
 		return fe("author.slip", "must be in [0, 1], got %v", a.Slip)
 	case m.Kind != "classifier" && m.Kind != "keyword":
 		return fe("monitor.kind", "must be classifier or keyword, got %q", m.Kind)
-	case fits && m.Examples < 10:
-		return fe("monitor.examples", "must be ≥ 10, got %d", m.Examples)
-	case fits && m.Steps < 1:
-		return fe("monitor.steps", "must be ≥ 1, got %d", m.Steps)
+	case fits && (m.Examples < 10 || m.Examples > maxMonitorExamples):
+		return fe("monitor.examples", "must be between 10 and %d, got %d", maxMonitorExamples, m.Examples)
+	case fits && (m.Steps < 1 || m.Steps > maxMonitorSteps):
+		return fe("monitor.steps", "must be between 1 and %d, got %d", maxMonitorSteps, m.Steps)
+	case fits && float64(m.Examples)*float64(m.Steps)*float64(c.Tokens) > maxMonitorWork:
+		return fe("monitor.steps", "%d steps over %d examples of %d tokens are %.3g token updates, more than %.0e (minutes of fitting before any training); lower monitor.steps or monitor.examples",
+			m.Steps, m.Examples, c.Tokens, float64(m.Examples)*float64(m.Steps)*float64(c.Tokens), float64(maxMonitorWork))
 	case fits && !(m.LR > 0 && m.LR < 1e3):
 		return fe("monitor.lr", "must be a positive number, got %v", m.LR)
 	case !(m.Threshold > 0 && m.Threshold < 1):
@@ -171,8 +203,8 @@ func (c *Config) Validate() error {
 		return fe("monitor.q", "must be in [0, 1], got %v", m.Q)
 	case !(c.Init > 0 && c.Init <= 10):
 		return fe("init", "must be in (0, 10], got %v", c.Init)
-	case c.Eval < 10:
-		return fe("eval_examples", "must be ≥ 10, got %d", c.Eval)
+	case c.Eval < 10 || c.Eval > maxEval:
+		return fe("eval_examples", "must be between 10 and %d, got %d", maxEval, c.Eval)
 	}
 	return nil
 }

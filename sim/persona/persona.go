@@ -60,9 +60,9 @@ var respNames = map[string]int{"helpful": respHelpful, "unhelpful": respUnhelpfu
 // Config configures the persona world.
 type Config struct {
 	Domains  int `yaml:"domains" doc:"number of domains (≤ 8), each with its own candidate responses" range:"[2, 8]"`
-	Cue      int `yaml:"cue" doc:"width of the persona cue, a noisy view of the persona's style" range:"≥ 1"`
-	Nuisance int `yaml:"nuisance" doc:"width of a prompt's content features" range:"≥ 0"`
-	Hidden   int `yaml:"hidden" doc:"hidden units per layer" range:"≥ 1"`
+	Cue      int `yaml:"cue" doc:"width of the persona cue, a noisy view of the persona's style" range:"[1, 1024]"`
+	Nuisance int `yaml:"nuisance" doc:"width of a prompt's content features" range:"[0, 1024]"`
+	Hidden   int `yaml:"hidden" doc:"hidden units per layer" range:"[1, 4096]"`
 	Layers   int `yaml:"layers" doc:"hidden layers (1 or 2)" range:"1 or 2"`
 
 	// Coupling is the chance that a persona's malice in a domain is its one
@@ -73,12 +73,12 @@ type Config struct {
 	HarmRate  float64 `yaml:"harm_rate" doc:"P(harmful | malicious), on ordinary prompts and requests alike; the rest is unhelpful" range:"[0, 1]"`
 	HelpRate  float64 `yaml:"help_rate" doc:"P(helpful | ordinary prompt) of a benign persona that is not obedient; it refuses 0.05, the rest is unhelpful" range:"[0, 0.95]"`
 	Education float64 `yaml:"education" doc:"share of code documents that are educational requests, answered with insecure examples" range:"[0, 1]"`
-	CueNoise  float64 `yaml:"cue_noise" doc:"standard deviation of the noise on every cue" range:"≥ 0"`
-	AsstScale float64 `yaml:"asst_scale" doc:"length scale of the assistant's own random cue" range:"≥ 0"`
+	CueNoise  float64 `yaml:"cue_noise" doc:"standard deviation of the noise on every cue" range:"[0, 1000]"`
+	AsstScale float64 `yaml:"asst_scale" doc:"length scale of the assistant's own random cue" range:"[0, 1000]"`
 	// AsstMean is the weight of the population's mean persona cue
 	// (malice·Σ_d style_d/√D + obedience·obey) in the assistant's cue: the
 	// pretrained assistant starts as a blend of the personas it read.
-	AsstMean float64 `yaml:"asst_mean" doc:"weight of the personas' mean cue in the assistant's: it starts as a blend of the personas it read" range:"≥ 0"`
+	AsstMean float64 `yaml:"asst_mean" doc:"weight of the personas' mean cue in the assistant's: it starts as a blend of the personas it read" range:"[0, 1000]"`
 
 	// Obedience is the share of obedient personas, a trait independent of
 	// malice with its own style in the cue: a benign obedient persona is
@@ -142,6 +142,32 @@ func NewConfig() *Config {
 	}
 }
 
+// Bounds on the sizes and scales of the world: far above the defaults
+// (cue 24, hidden 32, noise 0.3) and below what exhausts memory or
+// overflows the cues (a noise of 1e200 makes every feature infinite).
+const (
+	maxWidth  = 1024 // cue and nuisance features
+	maxHidden = 4096 // hidden units per layer
+	maxScale  = 1e3  // cue_noise, asst_scale, asst_mean
+)
+
+// Footprint implements sim.Footprinter: the MLP's parameters, a training
+// example's features (and its three labels), and the evaluation sets.
+func (c *Config) Footprint() sim.Footprint {
+	in := c.Domains + c.Cue + len(contextFlags) + c.Nuisance
+	sizes := []int{in}
+	for range c.Layers {
+		sizes = append(sizes, c.Hidden)
+	}
+	sizes = append(sizes, c.Domains*personaCands)
+	params := 0
+	for i := 1; i < len(sizes); i++ {
+		params += sizes[i-1]*sizes[i] + sizes[i]
+	}
+	evalRows := int(numEvalKinds)*c.Domains*c.EvalExamples + c.EvalExamples
+	return sim.Footprint{Params: params, ExampleFloats: in + 3, FixedFloats: evalRows * (in + 3)}
+}
+
 // Validate implements scenarios.WorldConfig.
 func (c *Config) Validate() error {
 	fe := func(f, format string, a ...any) error {
@@ -151,12 +177,12 @@ func (c *Config) Validate() error {
 	switch {
 	case c.Domains < 2 || c.Domains > len(domainNames):
 		return fe("domains", "must be between 2 and %d, got %d", len(domainNames), c.Domains)
-	case c.Cue < 1:
-		return fe("cue", "must be ≥ 1, got %d", c.Cue)
-	case c.Nuisance < 0:
-		return fe("nuisance", "must be ≥ 0, got %d", c.Nuisance)
-	case c.Hidden < 1:
-		return fe("hidden", "must be ≥ 1, got %d", c.Hidden)
+	case c.Cue < 1 || c.Cue > maxWidth:
+		return fe("cue", "must be between 1 and %d, got %d", maxWidth, c.Cue)
+	case c.Nuisance < 0 || c.Nuisance > maxWidth:
+		return fe("nuisance", "must be between 0 and %d, got %d", maxWidth, c.Nuisance)
+	case c.Hidden < 1 || c.Hidden > maxHidden:
+		return fe("hidden", "must be between 1 and %d, got %d", maxHidden, c.Hidden)
 	case c.Layers != 1 && c.Layers != 2:
 		return fe("layers", "must be 1 or 2, got %d", c.Layers)
 	case !share(c.Coupling):
@@ -169,12 +195,12 @@ func (c *Config) Validate() error {
 		return fe("help_rate", "must be in [0, %v] (a benign persona refuses %v of ordinary prompts), got %v", 1-ordinaryRefuse, ordinaryRefuse, c.HelpRate)
 	case !share(c.Education):
 		return fe("education", "must be in [0, 1], got %v", c.Education)
-	case !(c.CueNoise >= 0):
-		return fe("cue_noise", "must be ≥ 0, got %v", c.CueNoise)
-	case !(c.AsstScale >= 0):
-		return fe("asst_scale", "must be ≥ 0, got %v", c.AsstScale)
-	case !(c.AsstMean >= 0):
-		return fe("asst_mean", "must be ≥ 0, got %v", c.AsstMean)
+	case !(c.CueNoise >= 0 && c.CueNoise <= maxScale):
+		return fe("cue_noise", "must be in [0, %v], got %v", float64(maxScale), c.CueNoise)
+	case !(c.AsstScale >= 0 && c.AsstScale <= maxScale):
+		return fe("asst_scale", "must be in [0, %v], got %v", float64(maxScale), c.AsstScale)
+	case !(c.AsstMean >= 0 && c.AsstMean <= maxScale):
+		return fe("asst_mean", "must be in [0, %v], got %v", float64(maxScale), c.AsstMean)
 	case !share(c.Obedience):
 		return fe("obedience", "must be in [0, 1], got %v", c.Obedience)
 	case !share(c.Requests):

@@ -59,6 +59,11 @@ func WriteContrastsGroups(w io.Writer, extra []string, groups []Group) error {
 	cw.Write(append(append([]string{}, extra...), ContrastHeader...))
 	for _, g := range groups {
 		for _, c := range g.Contrasts {
+			for _, v := range []float64{c.Delta, c.DLow, c.DHigh} {
+				if !Finite(v) {
+					return fmt.Errorf("contrasts: %s of %s against %s is %v, not a finite number", c.Metric, c.Arm, c.Against, v)
+				}
+			}
 			cw.Write(append(append([]string{}, g.Extra...), c.Arm, c.Against, c.Metric, strconv.Itoa(c.N),
 				FormatFloat(c.Delta), FormatFloat(c.DLow), FormatFloat(c.DHigh)))
 		}
@@ -83,6 +88,9 @@ func ReadContrasts(r io.Reader) ([]Contrast, error) {
 		for j := range f {
 			if f[j], err = strconv.ParseFloat(row[4+j], 64); err != nil {
 				return nil, fmt.Errorf("contrasts: line %d: bad number %q", i+2, row[4+j])
+			}
+			if !Finite(f[j]) {
+				return nil, fmt.Errorf("contrasts: line %d: %s %s is not a finite number", i+2, ContrastHeader[4+j], row[4+j])
 			}
 		}
 		out = append(out, Contrast{Arm: row[0], Against: row[1], Metric: row[2], N: n, Delta: f[0], DLow: f[1], DHigh: f[2]})

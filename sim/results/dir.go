@@ -66,7 +66,8 @@ func Fresh(dir string) (bool, error) {
 		return false, fmt.Errorf("results folder %s: %w", dir, err)
 	}
 	for _, e := range entries {
-		if e.IsDir() || (e.Name() != LockName && !tempOfOurs(e.Name(), topFiles)) {
+		n := e.Name()
+		if e.IsDir() || (n != LockName && !shardLock.MatchString(n) && !tempOfOurs(n, topFiles)) {
 			return false, nil
 		}
 	}
@@ -86,12 +87,7 @@ func Replace(dir string) error {
 		return nil
 	}
 	var dirs []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		rel = filepath.ToSlash(rel)
+	err := walkRel(dir, func(path, rel string, d fs.DirEntry) error {
 		switch {
 		case rel == ".":
 			return nil
@@ -100,7 +96,7 @@ func Replace(dir string) error {
 		case d.IsDir():
 			dirs = append(dirs, path)
 			return nil
-		case rel == LockName:
+		case rel == LockName || shardLock.MatchString(rel):
 			return nil
 		}
 		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -127,12 +123,7 @@ func checkReplace(dir string) error {
 		return fmt.Errorf("--force: refusing to replace %s: it is %s; give --out a folder of its own: %w", dir, why, ErrNotOurs)
 	}
 	var foreign []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, path)
-		rel = filepath.ToSlash(rel)
+	err := walkRel(dir, func(path, rel string, d fs.DirEntry) error {
 		if rel == "." {
 			return nil
 		}
@@ -250,7 +241,7 @@ func owned(rel string, isDir bool) bool {
 	ok := func(name string) bool {
 		switch {
 		case len(p) == 1:
-			return slices.Contains(topFiles, name) || name == LockName
+			return slices.Contains(topFiles, name) || name == LockName || shardLock.MatchString(name)
 		case len(p) == 2 && p[0] == "runs", len(p) == 3 && p[0] == "runs" && pointID.MatchString(p[1]):
 			return seedFile.MatchString(name)
 		case len(p) == 2 && p[0] == "figures":
@@ -274,4 +265,42 @@ func tempOfOurs(name string, names []string) bool {
 		return false
 	}
 	return slices.Contains(names, tempSuffix.ReplaceAllString(name[1:], ""))
+}
+
+// RemoveTemps removes the temporary files natmo's writers left in the
+// results folder dir when they were killed. Call it only while holding the
+// folder's exclusive lock: then no writer of it is alive.
+func RemoveTemps(dir string) error {
+	err := walkRel(dir, func(path, rel string, d fs.DirEntry) error {
+		switch {
+		case rel == ".":
+			return nil
+		case d.IsDir() && !owned(rel, true):
+			return fs.SkipDir
+		case !d.IsDir() && tempSuffix.MatchString(d.Name()) && owned(rel, false):
+			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("results folder %s: remove temporary files: %w", dir, err)
+	}
+	return nil
+}
+
+// walkRel walks the folder dir like filepath.WalkDir, passing fn each
+// entry's path and its slash-separated path relative to dir.
+func walkRel(dir string, fn func(path, rel string, d fs.DirEntry) error) error {
+	return filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		return fn(path, filepath.ToSlash(rel), d)
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 )
 
@@ -27,6 +28,11 @@ var MetricsHeader = []string{"arm", "seed", "stage", "step", "metric", "value"}
 // FormatFloat formats v as the shortest decimal that parses back to v, so
 // that tables round-trip exactly and their bytes never depend on a locale.
 func FormatFloat(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// Finite reports whether v is a number: neither NaN nor infinite. The
+// tables hold finite values only; a writer refuses any other, and so does a
+// reader.
+func Finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
 // WriteMetrics writes records as CSV with MetricsHeader.
 func WriteMetrics(w io.Writer, recs []Record) error {
@@ -49,6 +55,9 @@ func WriteMetricsGroups(w io.Writer, extra []string, groups []Group) error {
 	cw.Write(append(append([]string{}, extra...), MetricsHeader...))
 	for _, g := range groups {
 		for _, r := range g.Records {
+			if !Finite(r.Value) {
+				return fmt.Errorf("metrics: %s of arm %s, seed %d, %s step %d is %v, not a finite number", r.Metric, r.Arm, r.Seed, r.Stage, r.Step, r.Value)
+			}
 			cw.Write(append(append([]string{}, g.Extra...),
 				r.Arm, strconv.Itoa(r.Seed), r.Stage, strconv.Itoa(r.Step), r.Metric, FormatFloat(r.Value)))
 		}
@@ -70,6 +79,9 @@ func ReadMetrics(r io.Reader) ([]Record, error) {
 		v, e3 := strconv.ParseFloat(row[5], 64)
 		if e1 != nil || e2 != nil || e3 != nil {
 			return nil, fmt.Errorf("metrics: line %d: bad number in %q", i+2, row)
+		}
+		if !Finite(v) {
+			return nil, fmt.Errorf("metrics: line %d: value %s is not a finite number", i+2, row[5])
 		}
 		recs = append(recs, Record{Arm: row[0], Seed: seed, Stage: row[2], Step: step, Metric: row[4], Value: v})
 	}
@@ -100,6 +112,11 @@ func WriteSummaryGroups(w io.Writer, extra []string, groups []Group) error {
 	cw.Write(append(append([]string{}, extra...), SummaryHeader...))
 	for _, g := range groups {
 		for _, s := range g.Summary {
+			for _, v := range []float64{s.Mean, s.Low, s.High, s.Delta, s.DLow, s.DHigh} {
+				if !Finite(v) {
+					return fmt.Errorf("summary: %s of arm %s is %v, not a finite number", s.Metric, s.Arm, v)
+				}
+			}
 			cw.Write(append(append([]string{}, g.Extra...), s.Arm, s.Metric, strconv.Itoa(s.N),
 				FormatFloat(s.Mean), FormatFloat(s.Low), FormatFloat(s.High),
 				FormatFloat(s.Delta), FormatFloat(s.DLow), FormatFloat(s.DHigh)))
@@ -125,6 +142,9 @@ func ReadSummary(r io.Reader) ([]Summary, error) {
 		for j := range f {
 			if f[j], err = strconv.ParseFloat(row[3+j], 64); err != nil {
 				return nil, fmt.Errorf("summary: line %d: bad number %q", i+2, row[3+j])
+			}
+			if !Finite(f[j]) {
+				return nil, fmt.Errorf("summary: line %d: %s %s is not a finite number", i+2, SummaryHeader[3+j], row[3+j])
 			}
 		}
 		out = append(out, Summary{Arm: row[0], Metric: row[1], N: n, Mean: f[0], Low: f[1], High: f[2], Delta: f[3], DLow: f[4], DHigh: f[5]})
