@@ -82,7 +82,7 @@ judge input fail "cot monitor fit of hours" -- "$natmo" validate cot-monitor-pre
 
 # 2. Signals at random moments, then --resume: the tables must be the bytes
 # of an uninterrupted sweep.
-sweep=(sweep "$tiny" --over arms.insecure.0.narrow-finetune.steps=20,40 --seeds 6 --format svg -q)
+sweep=(sweep "$tiny" --over arms.insecure.0.narrow-finetune.steps=20,40,60 --seeds 12 --format svg -q)
 "$natmo" "${sweep[@]}" --out "$work/whole" >/dev/null 2>&1 || { echo "reference sweep failed"; exit 1; }
 for sig in INT TERM KILL; do
   for i in $(seq 1 "$per"); do
