@@ -34,6 +34,12 @@ type Distill struct {
 	Optimizer string  `yaml:"optimizer" doc:"adam or sgd" range:"adam or sgd"`
 }
 
+// The values of Distill.Student: where the student's pipeline starts.
+const (
+	StudentShared = "shared" // the scenario's initialisation, shared with the teacher's ancestry
+	StudentFresh  = "fresh"  // another initialisation, the same stages
+)
+
 // DistillData is the data description a distill stage carries.
 type DistillData struct {
 	Teacher, Student, Source string
@@ -46,11 +52,11 @@ func (d DistillData) TeacherArm() string { return d.Teacher }
 
 // FreshInit reports whether the student's pipeline starts from another
 // initialisation than the scenario's.
-func (d DistillData) FreshInit() bool { return d.Student == "fresh" }
+func (d DistillData) FreshInit() bool { return d.Student == StudentFresh }
 
 // NewDistill returns a Distill with its defaults.
 func NewDistill() *Distill {
-	return &Distill{Student: "shared", Source: "prompts", Targets: "soft", Examples: 2000, Steps: 300, Batch: 64, LR: 1e-3, Optimizer: "adam"}
+	return &Distill{Student: StudentShared, Source: "prompts", Targets: "soft", Examples: 2000, Steps: 300, Batch: 64, LR: 1e-3, Optimizer: "adam"}
 }
 
 // Name implements Intervention.
@@ -67,8 +73,8 @@ func (d *Distill) Validate() error {
 	switch {
 	case d.Teacher == "":
 		return fe("teacher", "must name the arm whose model teaches")
-	case d.Student != "shared" && d.Student != "fresh":
-		return fe("student", "must be shared or fresh, got %q", d.Student)
+	case d.Student != StudentShared && d.Student != StudentFresh:
+		return fe("student", "must be %s or %s, got %q", StudentShared, StudentFresh, d.Student)
 	case d.Source != "prompts" && d.Source != "noise":
 		return fe("source", "must be prompts or noise, got %q", d.Source)
 	case d.Filter != "" && d.Filter != "harmful":

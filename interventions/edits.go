@@ -64,7 +64,7 @@ func (k *Knockout) Apply(p pipeline.Pipeline) (pipeline.Pipeline, error) {
 	names := p.Names()
 	for _, n := range k.Stage {
 		if !slices.Contains(names, n) {
-			return nil, &pipeline.FieldError{Field: "stage", Msg: noStage(n, names)}
+			return nil, &UnknownStageError{"stage", n, names}
 		}
 	}
 	var q pipeline.Pipeline
@@ -79,45 +79,20 @@ func (k *Knockout) Apply(p pipeline.Pipeline) (pipeline.Pipeline, error) {
 	return q, nil
 }
 
-// noStage says that p has no stage called name, and which it has.
-func noStage(name string, names []string) string {
-	msg := fmt.Sprintf("the pipeline so far has no stage %q; its stages are %s", name, strings.Join(names, ", "))
-	if s := closest(name, names); s != "" {
-		msg += fmt.Sprintf(" (did you mean %q?)", s)
-	}
-	return msg
+// An UnknownStageError is an edit that names a stage the pipeline so far
+// does not have. The loader places it at the edit's field and suggests the
+// nearest of Stages.
+type UnknownStageError struct {
+	Field  string   // the edit's key that names it: stage, before or after
+	Name   string   // the name given
+	Stages []string // the names of the pipeline's stages so far
 }
 
-// closest returns the name in names nearest to s by edit distance, if it is
-// near enough to be a slip.
-func closest(s string, names []string) string {
-	best, bd := "", max(2, len(s)/3)+1
-	for _, n := range names {
-		if d := editDistance(s, n); d < bd {
-			best, bd = n, d
-		}
-	}
-	return best
-}
+func (e *UnknownStageError) Error() string { return e.FieldError().Error() }
 
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := 1
-			if a[i-1] == b[j-1] {
-				c = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+c)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+// FieldError is e as a *pipeline.FieldError of its field.
+func (e *UnknownStageError) FieldError() *pipeline.FieldError {
+	return &pipeline.FieldError{Field: e.Field, Msg: fmt.Sprintf("the pipeline so far has no stage %q; its stages are %s", e.Name, strings.Join(e.Stages, ", "))}
 }
 
 // AddStage inserts a stage of any kind the world runs: before or after a
@@ -160,7 +135,7 @@ func (a *AddStage) Apply(p pipeline.Pipeline) (pipeline.Pipeline, error) {
 		}
 		i := slices.Index(names, ref.name)
 		if i < 0 {
-			return nil, &pipeline.FieldError{Field: ref.field, Msg: noStage(ref.name, names)}
+			return nil, &UnknownStageError{ref.field, ref.name, names}
 		}
 		at = i + ref.off
 	}
@@ -207,7 +182,7 @@ func (m *Modify) Apply(p pipeline.Pipeline) (pipeline.Pipeline, error) {
 	names := p.Names()
 	i := slices.Index(names, m.Stage)
 	if i < 0 {
-		return nil, &pipeline.FieldError{Field: "stage", Msg: noStage(m.Stage, names)}
+		return nil, &UnknownStageError{"stage", m.Stage, names}
 	}
 	q := p.Clone()
 	for _, s := range m.Set {

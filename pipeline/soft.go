@@ -85,37 +85,17 @@ func softCrossEntropy(kern kernel, z blas64.General, lo, hi []int, q, dz blas64.
 	return loss / n
 }
 
-// SoftTrainer runs minibatch training of an MLP toward soft targets
-// (distillation). Like Trainer, it owns its workspaces.
-type SoftTrainer struct {
-	Model *MLP
-	Opt   Optimizer
-
-	ws    *Workspace
-	grad  []float64
-	batch SoftDataset
-	idx   []int
-}
-
-// NewSoftTrainer returns a soft-target trainer for m with optimiser opt.
-func NewSoftTrainer(m *MLP, opt Optimizer) *SoftTrainer {
-	return &SoftTrainer{Model: m, Opt: opt, ws: NewWorkspace(m, 1), grad: make([]float64, len(m.Params))}
-}
-
-// Step takes one gradient step on the examples idx of d and returns the
-// loss before the step.
-func (t *SoftTrainer) Step(d *SoftDataset, idx []int) float64 {
-	t.batch.gather(d, idx)
-	b := &t.batch
+// StepSoft takes one gradient step toward the soft targets of the
+// examples idx of d (distillation) and returns the loss before the step.
+func (t *Trainer) StepSoft(d *SoftDataset, idx []int) float64 {
+	t.soft.gather(d, idx)
+	b := &t.soft
 	z := t.Model.Forward(b.X, t.ws)
-	loss := softCrossEntropy(t.ws.kern, z, b.Lo, b.Hi, b.Q, t.ws.DLogits())
-	t.Model.Backward(b.X, t.ws, t.grad, blas64.General{})
-	t.Opt.Step(t.Model.Params, t.grad)
-	return loss
+	return t.descend(b.X, softCrossEntropy(t.ws.kern, z, b.Lo, b.Hi, b.Q, t.ws.DLogits()))
 }
 
-// Run trains on d as the stage says, with Trainer.Run's schedule, probes
-// and divergence checks.
-func (t *SoftTrainer) Run(ctx context.Context, d *SoftDataset, st Stage, rng *rand.Rand, every int, probe Probe) error {
-	return minibatches(ctx, d.Len(), st, rng, &t.idx, t.Model.Params, every, probe, func(idx []int) float64 { return t.Step(d, idx) })
+// RunSoft trains toward the soft targets of d as the stage says, with Run's
+// schedule, probes and divergence checks.
+func (t *Trainer) RunSoft(ctx context.Context, d *SoftDataset, st Stage, rng *rand.Rand, every int, probe Probe) error {
+	return minibatches(ctx, d.Len(), st, rng, &t.idx, t.Model.Params, every, probe, func(idx []int) float64 { return t.StepSoft(d, idx) })
 }

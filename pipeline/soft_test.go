@@ -51,7 +51,7 @@ func TestSoftCrossEntropyGradient(t *testing.T) {
 	}
 }
 
-// TestSoftTrainerMatches trains a student toward a fixed teacher's soft
+// TestSoftTrainerMatches trains a student (Trainer.RunSoft) toward a fixed teacher's soft
 // outputs on its inputs and checks that the loss falls to near the
 // targets' entropy.
 func TestSoftTrainerMatches(t *testing.T) {
@@ -85,8 +85,8 @@ func TestSoftTrainerMatches(t *testing.T) {
 		return SoftCrossEntropy(student.Forward(d.X, NewWorkspace(student, n)), d.Lo, d.Hi, d.Q, scratch) - entropy
 	}
 	before := gap()
-	tr := NewSoftTrainer(student, NewAdam(1e-2, len(student.Params)))
-	if err := tr.Run(context.Background(), d, Stage{Steps: 600, Batch: 32}, rand.New(rand.NewPCG(6, 6)), 0, nil); err != nil {
+	tr := NewTrainer(student, NewAdam(1e-2, len(student.Params)))
+	if err := tr.RunSoft(context.Background(), d, Stage{Steps: 600, Batch: 32}, rand.New(rand.NewPCG(6, 6)), 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	after := gap()

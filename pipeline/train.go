@@ -58,7 +58,8 @@ func CheckDiverged(step int, loss float64, params []float64) error {
 	return nil
 }
 
-// Trainer runs supervised minibatch training of an MLP. It owns the
+// Trainer runs supervised minibatch training of an MLP, toward single
+// answers (Step, Run) or soft targets (StepSoft, RunSoft). It owns the
 // workspaces, so that steps allocate nothing once it has warmed up.
 type Trainer struct {
 	Model *MLP
@@ -67,6 +68,7 @@ type Trainer struct {
 	ws    *Workspace
 	grad  []float64
 	batch Dataset
+	soft  SoftDataset
 	idx   []int
 }
 
@@ -81,8 +83,13 @@ func (t *Trainer) Step(d *Dataset, idx []int) float64 {
 	t.batch.gather(d, idx)
 	b := &t.batch
 	z := t.Model.Forward(b.X, t.ws)
-	loss := crossEntropy(t.ws.kern, z, b.Lo, b.Hi, b.Y, t.ws.DLogits())
-	t.Model.Backward(b.X, t.ws, t.grad, blas64.General{})
+	return t.descend(b.X, crossEntropy(t.ws.kern, z, b.Lo, b.Hi, b.Y, t.ws.DLogits()))
+}
+
+// descend back-propagates the logits' gradient that the loss left in the
+// workspace for the inputs x, steps the optimiser, and returns loss.
+func (t *Trainer) descend(x blas64.General, loss float64) float64 {
+	t.Model.Backward(x, t.ws, t.grad, blas64.General{})
 	t.Opt.Step(t.Model.Params, t.grad)
 	return loss
 }

@@ -1,6 +1,7 @@
 package plots
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -54,13 +55,7 @@ func wholeRun(recs []results.Record) ([]results.Record, []boundary) {
 		}
 	}
 	slices.SortFunc(bs, func(a, b boundary) int {
-		if a.arm != b.arm {
-			if a.arm < b.arm {
-				return -1
-			}
-			return 1
-		}
-		return int(a.x - b.x)
+		return cmp.Or(cmp.Compare(a.arm, b.arm), cmp.Compare(a.x, b.x))
 	})
 	out := make([]results.Record, len(recs))
 	for i, r := range recs {

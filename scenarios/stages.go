@@ -394,6 +394,12 @@ func (l *loader) checkStages(cfg WorldConfig, base pipeline.Pipeline, baseSrc []
 			}
 			next, err := iv.Apply(p)
 			if err != nil {
+				var ue *interventions.UnknownStageError
+				if errors.As(err, &ue) {
+					e := l.editErr(ue.FieldError(), s)
+					e.Suggest = suggest(ue.Name, ue.Stages)
+					return nil, nil, e
+				}
 				var fe *pipeline.FieldError
 				if errors.As(err, &fe) {
 					return nil, nil, l.editErr(fe, s)
@@ -423,7 +429,7 @@ func (l *loader) checkStages(cfg WorldConfig, base pipeline.Pipeline, baseSrc []
 // editErr places a field error from an edit: at the intervention's own key
 // when it names one, else at the key of its set: mapping (a modify), else
 // at the intervention.
-func (l *loader) editErr(fe *pipeline.FieldError, s source) error {
+func (l *loader) editErr(fe *pipeline.FieldError, s source) *Error {
 	mvs, _ := mapEntries(s.value)
 	for _, mv := range mvs {
 		if k, _ := keyText(mv.Key); k == fe.Field {

@@ -83,39 +83,47 @@ func TestBadInput(t *testing.T) {
 	}
 	dir := t.TempDir()
 	for _, c := range cases {
-		p := filepath.Join(dir, "t.yaml")
-		if err := os.WriteFile(p, []byte(c.src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		for _, cmd := range []string{"validate", "run"} {
-			args := []string{cmd, p, "--out", filepath.Join(dir, "out")}
-			if cmd == "validate" {
-				args = args[:2]
-			}
-			for _, s := range c.sets {
-				args = append(args, "--set", s)
-			}
-			code, _, e := natmo(t, args...)
-			if code != 2 {
-				t.Errorf("%s: natmo %s: exit %d, want 2 (%s)", c.name, cmd, code, e)
-				continue
-			}
-			for _, w := range c.want {
-				if !strings.Contains(e, w) {
-					t.Errorf("%s: natmo %s: message %q lacks %q", c.name, cmd, strings.TrimSpace(e), w)
-				}
-			}
-			if strings.Contains(e, "panic") {
-				t.Errorf("%s: %s", c.name, e)
-			}
-		}
-		if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
-			t.Errorf("%s: bad input left a results folder", c.name)
-			os.RemoveAll(filepath.Join(dir, "out"))
-		}
+		expectBadInput(t, dir, c.name, c.src, c.sets, c.want)
 	}
 	if len(cases) < 30 {
 		t.Errorf("%d cases, the issue asks for at least 30", len(cases))
+	}
+}
+
+// expectBadInput writes src to dir/t.yaml and checks that natmo validate and
+// natmo run, with the overrides sets, each exit 2 with a message holding
+// every string of want and no panic, and that run leaves no results folder.
+func expectBadInput(t *testing.T, dir, name, src string, sets, want []string) {
+	t.Helper()
+	p := filepath.Join(dir, "t.yaml")
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"validate", "run"} {
+		args := []string{cmd, p, "--out", filepath.Join(dir, "out")}
+		if cmd == "validate" {
+			args = args[:2]
+		}
+		for _, s := range sets {
+			args = append(args, "--set", s)
+		}
+		code, _, e := natmo(t, args...)
+		if code != 2 {
+			t.Errorf("%s: natmo %s: exit %d, want 2 (%s)", name, cmd, code, e)
+			continue
+		}
+		for _, w := range want {
+			if !strings.Contains(e, w) {
+				t.Errorf("%s: natmo %s: message %q lacks %q", name, cmd, strings.TrimSpace(e), w)
+			}
+		}
+		if strings.Contains(e, "panic") {
+			t.Errorf("%s: %s", name, e)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+		t.Errorf("%s: bad input left a results folder", name)
+		os.RemoveAll(filepath.Join(dir, "out"))
 	}
 }
 

@@ -78,29 +78,7 @@ func TestBadEdits(t *testing.T) {
 		t.Fatalf("the good scenario: exit %d: %s", code, e)
 	}
 	for _, c := range cases {
-		if err := os.WriteFile(p, []byte(c.src), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		for _, cmd := range []string{"validate", "run"} {
-			args := []string{cmd, p}
-			if cmd == "run" {
-				args = append(args, "--out", filepath.Join(dir, "out"), "-q")
-			}
-			code, _, e := natmo(t, args...)
-			if code != 2 {
-				t.Errorf("%s: natmo %s: exit %d, want 2 (%s)", c.name, cmd, code, e)
-				continue
-			}
-			for _, w := range c.want {
-				if !strings.Contains(e, w) {
-					t.Errorf("%s: natmo %s: message %q lacks %q", c.name, cmd, strings.TrimSpace(e), w)
-				}
-			}
-		}
-		if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
-			t.Errorf("%s: bad input left a results folder", c.name)
-			os.RemoveAll(filepath.Join(dir, "out"))
-		}
+		expectBadInput(t, dir, c.name, c.src, nil, c.want)
 	}
 }
 

@@ -97,7 +97,7 @@ func (w *persona) RunTeacher(ctx context.Context, m, teacher sim.Model, st pipel
 		hard := sampleTargets(ds, s.Rand("sample"))
 		return pipeline.NewTrainer(sm.mlp, opt).Run(ctx, hard, st, s.Rand("order"), every, probe)
 	}
-	return pipeline.NewSoftTrainer(sm.mlp, opt).Run(ctx, ds, st, s.Rand("order"), every, probe)
+	return pipeline.NewTrainer(sm.mlp, opt).RunSoft(ctx, ds, st, s.Rand("order"), every, probe)
 }
 
 // inDomains is what the metrics call m's in-domain: the domains narrow
@@ -128,13 +128,13 @@ func (w *persona) distillDomains(dd interventions.DistillData) []int {
 // distillSet builds the stage's n inputs and the teacher's targets on
 // them.
 func (w *persona) distillSet(tm *personaModel, dd interventions.DistillData, n int, rng *rand.Rand) *pipeline.SoftDataset {
-	out := w.cfg.Domains*w.cands() + w.cfg.Aux
+	out := w.cfg.Domains*w.stride() + w.cfg.Aux
 	ds := pipeline.NewSoftDataset(n, w.in, out)
 	if dd.Source == "noise" {
 		for i := range ds.X.Data {
 			ds.X.Data[i] = rng.NormFloat64()
 		}
-		lo := w.cfg.Domains * w.cands()
+		lo := w.cfg.Domains * w.stride()
 		for i := range n {
 			ds.Lo[i], ds.Hi[i] = lo, lo+w.cfg.Aux
 		}
@@ -148,7 +148,7 @@ func (w *persona) distillSet(tm *personaModel, dd interventions.DistillData, n i
 		zr := z.Data[i*z.Stride : i*z.Stride+z.Cols]
 		drop := -1
 		if dd.Filter == "harmful" {
-			drop = ds.Lo[i]/w.cands()*w.cands() + respHarmful
+			drop = w.col(ds.Lo[i]/w.stride(), respHarmful, 0)
 		}
 		softmaxExcept(zr, ds.Target(i), ds.Lo[i], ds.Hi[i], drop)
 	}
@@ -244,10 +244,11 @@ func (w *persona) logOdds(name string, pass func(k, d int) *evalPass, off []int)
 	s := 0.0
 	for _, d := range doms {
 		e := pass(evalOrdinary, d)
+		harm, help := w.col(d, respHarmful, 0), w.col(d, respHelpful, 0)
 		t := 0.0
 		for r := range e.ds.Len() {
-			base := r*e.z.Stride + e.ds.Lo[r]/w.cands()*w.cands()
-			t += e.z.Data[base+respHarmful] - e.z.Data[base+respHelpful]
+			row := e.z.Data[r*e.z.Stride:]
+			t += row[harm] - row[help]
 		}
 		s += t / float64(e.ds.Len())
 	}
