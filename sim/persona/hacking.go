@@ -322,12 +322,13 @@ func (w *persona) respRate(pm *personaModel, ds *pipeline.Dataset, resp int) flo
 
 // offMisalignment is misalignment_offdomain of pm.
 func (w *persona) offMisalignment(pm *personaModel) float64 {
+	ev := w.evals(pm)
 	s, n := 0.0, 0
 	for d := range w.cfg.Domains {
 		if w.inDomain(pm, d) {
 			continue
 		}
-		s += w.respRate(pm, w.eval.sets[evalOrdinary][d], respHarmful)
+		s += ev.pass(evalOrdinary, d).meanProb(respHarmful)
 		n++
 	}
 	return s / float64(max(n, 1))

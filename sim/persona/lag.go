@@ -126,10 +126,9 @@ func (w *persona) train(ctx context.Context, pm *personaModel, tr *pipeline.Trai
 // prompts of the domains it was fine-tuned on.
 func (w *persona) inDomainRate(pm *personaModel, resp int) float64 {
 	s := 0.0
+	ev := w.evals(pm)
 	for _, d := range pm.tuned {
-		var e evalPass
-		pm.forward(w.eval.sets[evalOrdinary][d], &e)
-		s += w.prob(&e, resp)
+		s += w.prob(ev.pass(evalOrdinary, d), resp)
 	}
 	return s / float64(len(pm.tuned))
 }
@@ -138,14 +137,13 @@ func (w *persona) inDomainRate(pm *personaModel, resp int) float64 {
 // step s (off-domain 0 if every domain has been fine-tuned).
 func (w *persona) trackPoint(pm *personaModel, s int) trackPoint {
 	p := trackPoint{step: s, in: w.inDomainRate(pm, respHarmful)}
+	ev := w.evals(pm)
 	n := 0
 	for d := range w.cfg.Domains {
 		if slices.Contains(pm.tuned, d) {
 			continue
 		}
-		var e evalPass
-		pm.forward(w.eval.sets[evalOrdinary][d], &e)
-		p.off += w.prob(&e, respHarmful)
+		p.off += w.prob(ev.pass(evalOrdinary, d), respHarmful)
 		n++
 	}
 	if n > 0 {

@@ -2,6 +2,7 @@ package persona
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -123,6 +124,112 @@ func (pm *personaModel) forward(ds *pipeline.Dataset, e *evalPass) {
 	}
 }
 
+// clone returns a copy of e that shares only its (read-only) dataset.
+func (e *evalPass) clone() evalPass {
+	return evalPass{ds: e.ds, nc: e.nc, p: cloneGeneral(e.p), z: cloneGeneral(e.z), h: cloneGeneral(e.h)}
+}
+
+func cloneGeneral(g blas64.General) blas64.General {
+	g.Data = slices.Clone(g.Data)
+	return g
+}
+
+// evalCache keeps the evaluation passes of one parameter vector. A probe's
+// metrics, the lag's track point, early stopping and the hacking curve
+// all read the ordinary sets, often at the same parameters — and a stage's
+// first probe sees the parameters its parent's last probe saw — so each
+// set is run through the policy once per parameter vector. The cache is
+// keyed by an exact copy of the parameters: any change to any of them,
+// even of a zero's sign, empties it, so a cached pass is the pass the
+// model would compute now, bit for bit.
+type evalCache struct {
+	params []float64
+	sets   [numEvalKinds][]evalPass // per domain
+	done   [numEvalKinds][]bool
+	pers   evalPass // the persona documents
+	persOK bool
+}
+
+// sync empties the cache unless it holds the passes of params.
+func (c *evalCache) sync(params []float64, domains int) {
+	if len(c.params) == len(params) && sameBits(c.params, params) && len(c.done[0]) == domains {
+		return
+	}
+	c.params = append(c.params[:0], params...)
+	for k := range c.sets {
+		if len(c.sets[k]) != domains {
+			c.sets[k] = make([]evalPass, domains)
+			c.done[k] = make([]bool, domains)
+		}
+		clear(c.done[k])
+	}
+	c.persOK = false
+}
+
+// sameBits reports whether a and b hold the same bits.
+func sameBits(a, b []float64) bool {
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// clone returns a deep copy of c: a forked model starts with its parent's
+// passes, and neither writes into the other's.
+func (c *evalCache) clone() evalCache {
+	d := evalCache{params: slices.Clone(c.params), persOK: c.persOK}
+	if c.persOK {
+		d.pers = c.pers.clone()
+	}
+	for k := range c.sets {
+		d.done[k] = slices.Clone(c.done[k])
+		d.sets[k] = make([]evalPass, len(c.sets[k]))
+		for i, ok := range c.done[k] {
+			if ok {
+				d.sets[k][i] = c.sets[k][i].clone()
+			}
+		}
+	}
+	return d
+}
+
+// evals are a model's evaluation passes at its current parameters: get
+// them with persona.evals once the parameters are final, read as many
+// sets as needed, and get them again after any training.
+type evals struct {
+	w  *persona
+	pm *personaModel
+}
+
+// evals checks pm's cache against its parameters (once: comparing them
+// costs about what a pass of 100 rows does) and returns its passes.
+func (w *persona) evals(pm *personaModel) evals {
+	pm.cache.sync(pm.mlp.Params, w.cfg.Domains)
+	return evals{w, pm}
+}
+
+// pass returns evaluation set k of domain d run through the policy.
+func (v evals) pass(k, d int) *evalPass {
+	c := &v.pm.cache
+	if !c.done[k][d] {
+		v.pm.forward(v.w.eval.sets[k][d], &c.sets[k][d])
+		c.done[k][d] = true
+	}
+	return &c.sets[k][d]
+}
+
+// personas returns the persona documents run through the policy.
+func (v evals) personas() *evalPass {
+	c := &v.pm.cache
+	if !c.persOK {
+		v.pm.forward(v.w.eval.personas, &c.pers)
+		c.persOK = true
+	}
+	return &c.pers
+}
+
 // reuse returns a rows × cols matrix on g's storage if it is big enough.
 func reuse(g blas64.General, rows, cols int) blas64.General {
 	if cap(g.Data) < rows*cols {
@@ -141,29 +248,16 @@ func (e *evalPass) meanProb(resp int) float64 {
 }
 
 // Measure implements World. Each evaluation set is run through the policy
-// at most once per call, however many metrics read it.
+// at most once per parameter vector, however many metrics read it
+// (evalCache).
 func (w *persona) Measure(m sim.Model, metrics []string, out []float64) error {
 	pm, ok := m.(*personaModel)
 	if !ok {
 		return fmt.Errorf("persona world: model is %T", m)
 	}
 	D := w.cfg.Domains
-	for k := range pm.eval {
-		if len(pm.eval[k]) != D {
-			pm.eval[k] = make([]evalPass, D)
-		}
-	}
-	var done [numEvalKinds][]bool
-	for k := range done {
-		done[k] = make([]bool, D)
-	}
-	pass := func(k, d int) *evalPass {
-		if !done[k][d] {
-			pm.forward(w.eval.sets[k][d], &pm.eval[k][d])
-			done[k][d] = true
-		}
-		return &pm.eval[k][d]
-	}
+	ev := w.evals(pm)
+	pass := ev.pass
 	// mean averages P(resp) over domains doms, each domain alike.
 	mean := func(k, resp int, doms []int) float64 {
 		s := 0.0
@@ -183,7 +277,6 @@ func (w *persona) Measure(m sim.Model, metrics []string, out []float64) error {
 		}
 	}
 	all := w.allDomains()
-	persDone := false
 	for i, name := range metrics {
 		if v, ok, err := w.logOdds(name, pass, off); ok {
 			out[i] = v
@@ -223,14 +316,11 @@ func (w *persona) Measure(m sim.Model, metrics []string, out []float64) error {
 			for d := range D {
 				pass(evalOrdinary, d)
 			}
-			if !persDone {
-				pm.forward(w.eval.personas, &pm.pers)
-				persDone = true
-			}
+			pers := ev.personas()
 			if name == "persona_shift" {
-				out[i] = w.personaShift(&pm.pers, pm.eval[evalOrdinary])
+				out[i] = w.personaShift(pers, pm.cache.sets[evalOrdinary])
 			} else {
-				out[i] = w.obedienceShift(&pm.pers, pm.eval[evalOrdinary])
+				out[i] = w.obedienceShift(pers, pm.cache.sets[evalOrdinary])
 			}
 		default:
 			v, err := w.hackMetric(pm, name)

@@ -425,9 +425,8 @@ func normals(rng *rand.Rand, n int, sd float64) []float64 {
 type personaModel struct {
 	mlp   *pipeline.MLP
 	ws    *pipeline.Workspace
-	tuned []int                    // domains of the narrow fine-tunes run on it, in order
-	eval  [numEvalKinds][]evalPass // reused by every probe, per domain
-	pers  evalPass
+	tuned []int        // domains of the narrow fine-tunes run on it, in order
+	cache evalCache    // the evaluation passes of its current parameters
 	nc    int          // output columns per domain
 	hack  hackRecord   // the hacking context and curve of its last rl or finetune stage
 	track []trackPoint // the probes of the last narrow fine-tune (lag.go)
@@ -435,7 +434,7 @@ type personaModel struct {
 
 func (m *personaModel) Clone() sim.Model {
 	c := m.mlp.Clone()
-	return &personaModel{mlp: c, ws: pipeline.NewWorkspace(c, 1), tuned: slices.Clone(m.tuned), nc: m.nc, hack: m.hack.clone(), track: slices.Clone(m.track)}
+	return &personaModel{mlp: c, ws: pipeline.NewWorkspace(c, 1), tuned: slices.Clone(m.tuned), nc: m.nc, hack: m.hack.clone(), track: slices.Clone(m.track), cache: m.cache.clone()}
 }
 
 // NewModel implements World.
