@@ -4,7 +4,8 @@
 #   - one supervised training step and one RL step at three shapes (NumPy and
 #     PyTorch peers for the supervised step);
 #   - one RL step of the cot world (cot_rl_numpy.py, cot_rl_torch.py);
-#   - the emergent-misalignment scenario (persona_numpy.py).
+#   - the emergent-misalignment scenario, and testdata/persona-peer.yaml (the
+#     same work as the peer), against persona_numpy.py.
 # Every figure is given per wall second and per CPU second (user + system
 # time of the process): on a busy machine the CPU figure is the stable one,
 # and the ratios are taken in CPU time. Absolute figures move with the load;
@@ -149,6 +150,11 @@ if [ -z "$only" ] || [ "$only" = scenario ]; then
     read -r wall user sys <"$tmp/time"
     echo "natmo-em-wall $wall" >>"$out"
     echo "natmo-em-cpu $(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u+s}')" >>"$out"
+    # The peer's work in natmo: its world, arms and about its arithmetic.
+    /usr/bin/time -f "%e %U %S" -o "$tmp/time" "$tmp/natmo" run testdata/persona-peer.yaml --out "$tmp/pp" --force --quiet >/dev/null
+    read -r wall user sys <"$tmp/time"
+    echo "natmo-pp-wall $wall" >>"$out"
+    echo "natmo-pp-cpu $(awk -v u="$user" -v s="$sys" 'BEGIN{printf "%.2f", u+s}')" >>"$out"
     if [ "$have_numpy" = 1 ]; then
       # Same seeds (16) and fine-tuning steps (300) as the built-in scenario.
       /usr/bin/time -f "%e %U %S" -o "$tmp/time" "${peer[@]}" "$PEERS/persona_numpy.py" 1.0 3000 16 300 3e-3 >/dev/null
@@ -190,10 +196,10 @@ if "go-cot-cpu" in med:
     print("|---|---|---|---|---|")
     print(f"| {both('go-cot')} | {both('numpy-cot')} | {both('torch-cot')} | {r('go-cot-cpu', 'numpy-cot-cpu')} | {r('go-cot-cpu', 'torch-cot-cpu')} |")
 if "natmo-em-cpu" in med:
-    print(f"\nScenario emergent-misalignment, 16 seeds, 300 fine-tuning steps, median of {reps}: CPU s (wall s)")
-    print("| natmo | persona_numpy.py | natmo CPU / peer CPU | wall speed-up |")
-    print("|---|---|---|---|")
-    nc, pc = med.get("natmo-em-cpu"), med.get("persona-em-cpu")
-    ratio = "**{:.2f}**".format(nc / pc) if nc and pc else "-"
-    print(f"| {f('natmo-em-cpu', '{:.2f}')} ({f('natmo-em-wall', '{:.2f}')}) | {f('persona-em-cpu', '{:.2f}')} ({f('persona-em-wall', '{:.2f}')}) | {ratio} | {r('persona-em-wall', 'natmo-em-wall')} |")
+    print(f"\nScenarios against persona_numpy.py 1.0 3000 16 300 3e-3 (16 seeds, 300 fine-tuning steps), median of {reps}: CPU s (wall s)")
+    print("| natmo runs | natmo | persona_numpy.py | natmo CPU / peer CPU | wall speed-up |")
+    print("|---|---|---|---|---|")
+    for k, what in (("em", "emergent-misalignment"), ("pp", "testdata/persona-peer.yaml")):
+        n = f"natmo-{k}"
+        print(f"| {what} | {f(n + '-cpu', '{:.2f}')} ({f(n + '-wall', '{:.2f}')}) | {f('persona-em-cpu', '{:.2f}')} ({f('persona-em-wall', '{:.2f}')}) | {r(n + '-cpu', 'persona-em-cpu')} | {r('persona-em-wall', n + '-wall')} |")
 EOF

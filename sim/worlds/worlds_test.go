@@ -2,6 +2,7 @@ package worlds_test
 
 import (
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +21,17 @@ func TestDefault(t *testing.T) {
 	for _, name := range scenarios.BuiltinNames() {
 		if _, err := scenarios.Open(name, nil, r.Schema()); err != nil {
 			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// And so do the repository's own scenario files (the Slurm end-to-end's
+	// sweep, the benchmark's persona-peer).
+	files, err := filepath.Glob("../../testdata/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no testdata scenarios (%v)", err)
+	}
+	for _, f := range files {
+		if _, err := scenarios.Open(f, nil, r.Schema()); err != nil {
+			t.Errorf("%s: %v", f, err)
 		}
 	}
 }
