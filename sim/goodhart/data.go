@@ -43,6 +43,39 @@ type Pool struct {
 	RefLogit  []float64 // θ₀·φ, P·K
 	Agree     []bool    // stance = the user's view, P·K
 	UserWrong []bool    // the user's view is false, P
+
+	// The reference policy π₀ on the pool, made once by keepRef for a pool
+	// that is measured many times: log Σₖ exp(θ₀·φ) per prompt, and π₀.
+	lse, ref []float64
+}
+
+// keepRef computes, once, what every measurement of the pool needs of the
+// reference policy. Call it before the pool is shared between goroutines.
+func (p *Pool) keepRef() {
+	p.lse, p.ref = make([]float64, p.P), make([]float64, p.P*p.K)
+	for i := range p.P {
+		lo := i * p.K
+		p.lse[i] = logSumExp(p.RefLogit[lo : lo+p.K])
+		softmaxInto(p.RefLogit[lo:lo+p.K], p.ref[lo:lo+p.K])
+	}
+}
+
+// refLSE is log Σₖ exp(θ₀·φ) over prompt i's candidates.
+func (p *Pool) refLSE(i int) float64 {
+	if p.lse != nil {
+		return p.lse[i]
+	}
+	return logSumExp(p.RefLogit[i*p.K : (i+1)*p.K])
+}
+
+// refProb returns π₀ over prompt i's candidates: the kept copy, or
+// computed into scratch (len K).
+func (p *Pool) refProb(i int, scratch []float64) []float64 {
+	if p.ref != nil {
+		return p.ref[i*p.K : (i+1)*p.K]
+	}
+	softmaxInto(p.RefLogit[i*p.K:(i+1)*p.K], scratch)
+	return scratch
 }
 
 // Input returns row r of the pool's inputs.

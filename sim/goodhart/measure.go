@@ -64,7 +64,7 @@ func PairAccuracy(pool *Pool, scores []float64) float64 {
 	num, den := 0.0, 0.0
 	for i := range pool.P {
 		lo := i * K
-		softmaxInto(pool.RefLogit[lo:lo+K], ref)
+		ref := pool.refProb(i, ref)
 		for k := 0; k+1 < K; k++ {
 			a, b := lo+k, lo+k+1
 			w := ref[k] * ref[k+1]

@@ -66,15 +66,14 @@ func KLBestOfN(n int) float64 {
 // order, if not nil, is Rank(pool, scores), computed once per proxy.
 func (p *Policy) Dist(pool *Pool, scores []float64, order []int, out []float64) float64 {
 	K := pool.K
-	ref := make([]float64, K)
 	if p.N > 1 {
 		if order == nil {
 			order = Rank(pool, scores)
 		}
+		ref := make([]float64, K)
 		for i := range pool.P {
 			lo := i * K
-			softmaxInto(pool.RefLogit[lo:lo+K], ref)
-			bestOfN(ref, order[lo:lo+K], p.N, out[lo:lo+K])
+			bestOfN(pool.refProb(i, ref), order[lo:lo+K], p.N, out[lo:lo+K])
 		}
 		return KLBestOfN(p.N)
 	}
@@ -91,15 +90,15 @@ func (p *Policy) Dist(pool *Pool, scores []float64, order []int, out []float64) 
 		for k := range o {
 			o[k] += pool.RefLogit[lo+k]
 		}
-		kl += softmaxKL(o, pool.RefLogit[lo:lo+K], ref)
+		kl += softmaxKL(o, pool.RefLogit[lo:lo+K], pool.refLSE(i))
 	}
 	return kl / float64(pool.P)
 }
 
 // softmaxKL replaces the logits z by softmax(z) and returns KL(softmax(z) ‖
-// softmax(z₀)); ref is scratch.
-func softmaxKL(z, z0, ref []float64) float64 {
-	lz, lz0 := logSumExp(z), logSumExp(z0)
+// softmax(z₀)), given lz0 = logSumExp(z₀).
+func softmaxKL(z, z0 []float64, lz0 float64) float64 {
+	lz := logSumExp(z)
 	kl := 0.0
 	for k, v := range z {
 		lp := v - lz

@@ -181,6 +181,7 @@ func (c *Config) NewWorld(s sim.Streams) (sim.World, error) {
 	w := &world{cfg: *c}
 	w.truth = NewTruth(w.cfg, s.Rand("world"))
 	w.eval = w.truth.NewPool(c.EvalPrompts, c.EvalCandidates, s.Rand("eval"))
+	w.eval.keepRef()
 	w.zero = make([]float64, w.eval.P*w.eval.K)
 	w.ref = Measure(&Policy{}, w.eval, w.zero, nil, make([]float64, len(w.zero)))
 	w.zeroOrder = Rank(w.eval, w.zero)
@@ -208,12 +209,14 @@ type model struct {
 	order    []int // Rank of scores
 	pairAcc  float64
 	refProxy float64
-	trained  bool // an rl stage has moved the policy's head
+	trained  bool      // an rl stage has moved the policy's head
+	dist     []float64 // scratch of Measure: the policy's distribution over the pool (not shared)
 }
 
 // Clone implements sim.Model.
 func (m *model) Clone() sim.Model {
 	c := *m
+	c.dist = nil
 	c.proxy = m.proxy.Clone()
 	c.policy = m.policy.Clone()
 	return &c
@@ -330,7 +333,10 @@ func (w *world) Measure(sm sim.Model, names []string, out []float64) error {
 	if m.scores != nil {
 		scores, order, refProxy = m.scores, m.order, m.refProxy
 	}
-	ms := Measure(m.policy, w.eval, scores, order, make([]float64, len(scores)))
+	if len(m.dist) != len(scores) {
+		m.dist = make([]float64, len(scores))
+	}
+	ms := Measure(m.policy, w.eval, scores, order, m.dist)
 	for i, n := range names {
 		var v float64
 		switch n {

@@ -84,3 +84,36 @@ func TestCheckStage(t *testing.T) {
 		}
 	}
 }
+
+// TestKeptReferenceIsExact checks that a pool's kept reference policy
+// (keepRef) gives every measurement the bits it gives computed afresh: for
+// a trained-looking head, for best-of-n, and for the proxy's pair accuracy.
+func TestKeptReferenceIsExact(t *testing.T) {
+	cfg := smallConfig()
+	tr := NewTruth(*cfg, newRand(1))
+	fresh := tr.NewPool(cfg.EvalPrompts, cfg.EvalCandidates, newRand(2))
+	kept := tr.NewPool(cfg.EvalPrompts, cfg.EvalCandidates, newRand(2))
+	kept.keepRef()
+	head, err := NewHead(cfg.In(), cfg.PolicyHidden, newRand(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := newRand(4)
+	for i := range head.Params {
+		head.Params[i] = rng.NormFloat64() // a nonzero output layer too
+	}
+	scores := make([]float64, fresh.P*fresh.K)
+	for i := range scores {
+		scores[i] = rng.NormFloat64()
+	}
+	for _, pol := range []*Policy{{Head: head}, {N: 4}, {}} {
+		a := Measure(pol, fresh, scores, nil, make([]float64, len(scores)))
+		b := Measure(pol, kept, scores, nil, make([]float64, len(scores)))
+		if a != b {
+			t.Errorf("policy %+v: kept reference %+v, afresh %+v", pol, b, a)
+		}
+	}
+	if a, b := PairAccuracy(fresh, scores), PairAccuracy(kept, scores); math.Float64bits(a) != math.Float64bits(b) {
+		t.Errorf("pair accuracy: kept reference %v, afresh %v", b, a)
+	}
+}
