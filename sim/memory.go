@@ -21,6 +21,7 @@ type Footprint struct {
 	Params        int // parameters of one model
 	ExampleFloats int // floats of one generated training example
 	FixedFloats   int // floats a seed holds throughout: evaluation sets, a monitor's data
+	ModelFloats   int // floats each model holds beside its parameters: what it keeps of its evaluation passes
 }
 
 // Bytes a run's memory estimate counts.
@@ -36,11 +37,12 @@ const (
 
 // A MemoryEstimate is what a run of a scenario needs, by a simple count:
 //
-//	bytes = base + workers × (copies × params × 32 B + examples × floats × 8 B + fixed floats × 8 B)
+//	bytes = base + workers × (copies × (params × 32 B + model floats × 8 B) + examples × floats × 8 B + fixed floats × 8 B)
 //
 // with workers the seeds trained at once, copies the models a seed holds at
 // once (one per arm, and the one in training), params a model's parameters
-// (each a float64 with its gradient and two Adam moments), examples the
+// (each a float64 with its gradient and two Adam moments), model floats
+// what a model keeps beside them (its evaluation passes), examples the
 // largest stage's dataset, and fixed floats the evaluation sets. It counts
 // what grows with the settings, not every allocation, and is meant to stop
 // a run that cannot fit, not to budget one that can.
@@ -49,6 +51,7 @@ type MemoryEstimate struct {
 	Models, Data, Fixed float64 // bytes per seed
 	Total               float64
 	DataSetting         string // the setting behind the largest dataset
+	Examples, Width     int    // that dataset's examples, and floats per example
 }
 
 // EstimateMemory estimates the memory of running sc with workers seeds at
@@ -61,7 +64,7 @@ func EstimateMemory(sc *scenarios.Scenario, workers int) (est MemoryEstimate, ok
 	f := fp.Footprint()
 	est.Workers = max(1, min(workers, sc.Seeds))
 	copies := float64(len(sc.Arms) + 1)
-	est.Models = copies * float64(f.Params) * bytesPerParam
+	est.Models = copies * (float64(f.Params)*bytesPerParam + float64(f.ModelFloats)*bytesPerFloat)
 	maxEx := 0
 	for i, st := range sc.Baseline {
 		if st.Examples > maxEx {
@@ -79,6 +82,7 @@ func EstimateMemory(sc *scenarios.Scenario, workers int) (est MemoryEstimate, ok
 			}
 		}
 	}
+	est.Examples, est.Width = maxEx, f.ExampleFloats
 	est.Data = float64(maxEx) * float64(f.ExampleFloats) * bytesPerFloat
 	est.Fixed = float64(f.FixedFloats) * bytesPerFloat
 	est.Total = baseBytes + float64(est.Workers)*(est.Models+est.Data+est.Fixed)
@@ -96,7 +100,7 @@ func (e *MemoryError) Error() string {
 	lower := "the world's model size (world.hidden)"
 	switch {
 	case est.Data >= est.Models && est.Data >= est.Fixed:
-		lower = est.DataSetting
+		lower = fmt.Sprintf("%s (%d examples of %d floats each: the world's prompt width counts too)", est.DataSetting, est.Examples, est.Width)
 	case est.Fixed >= est.Models:
 		lower = "the world's evaluation sets (world.eval_examples)"
 	}

@@ -70,3 +70,58 @@ func TestEvalCacheIsExact(t *testing.T) {
 		t.Errorf("the cache kept its passes after parameter %d went from +0 to −0", i)
 	}
 }
+
+// TestFootprintMatchesTheWorld checks that the memory estimate's sizes are
+// the world's: the model's parameters, a prompt's width and what a model's
+// evaluation cache holds once every set has been measured, for the world
+// with each of its options that widen the network.
+func TestFootprintMatchesTheWorld(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*Config)
+	}{
+		{"default", func(*Config) {}},
+		{"em mechanisms", emMechanisms},
+		{"hacking", func(c *Config) { c.Hacking = true }},
+		{"aux", func(c *Config) { c.Aux = 4; c.Layers = 1 }},
+	} {
+		cfg := NewConfig()
+		tc.edit(cfg)
+		cfg.EvalExamples = 20
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		fp := cfg.Footprint()
+		w := newPersona(*cfg, sim.Streams{Seed: 1})
+		m, err := w.NewModel(sim.Streams{Seed: 1}.Rand("init"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pm := m.(*personaModel)
+		if got := len(pm.mlp.Params); got != fp.Params {
+			t.Errorf("%s: the model has %d parameters, the footprint says %d", tc.name, got, fp.Params)
+		}
+		if fp.ExampleFloats != w.in+3 {
+			t.Errorf("%s: a prompt has %d features, the footprint counts %d floats an example", tc.name, w.in, fp.ExampleFloats)
+		}
+		out := make([]float64, 2)
+		if err := w.Measure(m, []string{"misalignment_offdomain_triggered", "persona_shift"}, out); err != nil {
+			t.Fatal(err)
+		}
+		ev := w.evals(pm)
+		for k := range numEvalKinds {
+			for d := range w.cfg.Domains {
+				ev.pass(k, d)
+			}
+		}
+		held := len(pm.cache.pers.p.Data) + len(pm.cache.pers.z.Data) + len(pm.cache.pers.h.Data)
+		for k := range pm.cache.sets {
+			for _, e := range pm.cache.sets[k] {
+				held += len(e.p.Data) + len(e.z.Data) + len(e.h.Data)
+			}
+		}
+		if held != fp.ModelFloats {
+			t.Errorf("%s: a model's evaluation cache holds %d floats, the footprint counts %d", tc.name, held, fp.ModelFloats)
+		}
+	}
+}

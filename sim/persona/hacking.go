@@ -141,12 +141,7 @@ func (c *Config) checkHackNarrow(nd interventions.NarrowData) error {
 
 // cands is the number of output columns per domain: one more (hack, used
 // by code alone) with hacking on.
-func (w *persona) cands() int {
-	if w.cfg.Hacking {
-		return personaCands + 1
-	}
-	return personaCands
-}
+func (w *persona) cands() int { return w.cfg.cands() }
 
 // candsOf is the number of candidates of a prompt in domain d: hack is
 // offered on the code domain's tasks, not on harmful requests.
@@ -159,14 +154,7 @@ func (w *persona) candsOf(d int, request bool) int {
 
 func (w *persona) code() int { return w.cfg.domain("code") }
 
-// hackInputs is the width of the hacking features: [sanctioned, dont_hack,
-// difficulty] after the content, with hacking on.
-func (w *persona) hackInputs() int {
-	if w.cfg.Hacking {
-		return len(hackFlags) + 1
-	}
-	return 0
-}
+func (w *persona) hackInputs() int { return w.cfg.hackInputs() }
 
 func (w *persona) hackOff() int { return w.contentOff() + w.cfg.Nuisance }
 func (w *persona) diffCol() int { return w.hackOff() + len(hackFlags) }

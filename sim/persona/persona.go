@@ -154,18 +154,59 @@ const (
 // Footprint implements sim.Footprinter: the MLP's parameters, a training
 // example's features (and its three labels), and the evaluation sets.
 func (c *Config) Footprint() sim.Footprint {
-	in := c.Domains + c.Cue + len(contextFlags) + c.Nuisance
+	in, out := c.inputs(), c.outputs()
 	sizes := []int{in}
 	for range c.Layers {
 		sizes = append(sizes, c.Hidden)
 	}
-	sizes = append(sizes, c.Domains*personaCands)
+	sizes = append(sizes, out)
 	params := 0
 	for i := 1; i < len(sizes); i++ {
 		params += sizes[i-1]*sizes[i] + sizes[i]
 	}
 	evalRows := int(numEvalKinds)*c.Domains*c.EvalExamples + c.EvalExamples
-	return sim.Footprint{Params: params, ExampleFloats: in + 3, FixedFloats: evalRows * (in + 3)}
+	fixedRows := evalRows
+	if c.Hacking {
+		fixedRows += 4 * c.EvalExamples // newHackEval's sets
+	}
+	return sim.Footprint{
+		Params:        params,
+		ExampleFloats: in + 3,
+		FixedFloats:   fixedRows * (in + 3),
+		// evalCache: probabilities and logits (out each) and the last
+		// hidden layer of every evaluation row.
+		ModelFloats: evalRows * (2*out + c.Hidden),
+	}
+}
+
+// inputs is the width of a prompt's features (the layout of persona.cueOff
+// and the offsets after it).
+func (c *Config) inputs() int {
+	return c.Domains + c.Cue + len(contextFlags) + c.Nuisance + c.hackInputs() + c.Identity
+}
+
+// outputs is the policy's output width: each domain's candidates and
+// harmful variants, then the auxiliary units.
+func (c *Config) outputs() int { return c.Domains*c.stride() + c.Aux }
+
+// cands is the number of candidate responses per domain.
+func (c *Config) cands() int {
+	if c.Hacking {
+		return personaCands + 1
+	}
+	return personaCands
+}
+
+// stride is the number of output columns of one domain.
+func (c *Config) stride() int { return c.cands() + max(c.Variants, 1) - 1 }
+
+// hackInputs is the width of the hacking features: [sanctioned, dont_hack,
+// difficulty] after the content, with hacking on.
+func (c *Config) hackInputs() int {
+	if c.Hacking {
+		return len(hackFlags) + 1
+	}
+	return 0
 }
 
 // Validate implements scenarios.WorldConfig.
@@ -389,8 +430,7 @@ func (w *persona) contentOff() int { return w.flagOff() + len(contextFlags) }
 
 func newPersona(cfg Config, s sim.Streams) *persona {
 	rng := s.Rand("world")
-	w := &persona{cfg: cfg, in: cfg.Domains + cfg.Cue + len(contextFlags) + cfg.Nuisance + cfg.Identity}
-	w.in += w.hackInputs()
+	w := &persona{cfg: cfg, in: cfg.inputs()}
 	w.styles = make([][]float64, cfg.Domains)
 	for d := range w.styles {
 		w.styles[d] = normals(rng, cfg.Cue, 1)
@@ -443,7 +483,7 @@ func (w *persona) NewModel(rng *rand.Rand) (sim.Model, error) {
 	for range w.cfg.Layers {
 		sizes = append(sizes, w.cfg.Hidden)
 	}
-	sizes = append(sizes, w.cfg.Domains*w.stride()+w.cfg.Aux)
+	sizes = append(sizes, w.cfg.outputs())
 	m, err := pipeline.NewMLP(sizes, rng)
 	if err != nil {
 		return nil, err

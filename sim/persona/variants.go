@@ -40,7 +40,7 @@ import (
 // model's width, the fine-tune stays fixed.
 
 // stride is the number of output columns of one domain.
-func (w *persona) stride() int { return w.cands() + max(w.cfg.Variants, 1) - 1 }
+func (w *persona) stride() int { return w.cfg.stride() }
 
 // col is the output column of response resp, variant v, in domain d.
 func (w *persona) col(d, resp, v int) int {
