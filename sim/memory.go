@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"os"
 	"strconv"
@@ -22,6 +23,11 @@ type Footprint struct {
 	ExampleFloats int // floats of one generated training example
 	FixedFloats   int // floats a seed holds throughout: evaluation sets, a monitor's data
 	ModelFloats   int // floats each model holds beside its parameters: what it keeps of its evaluation passes
+
+	// The world's settings that make models and the fixed data large, named
+	// in the advice of a MemoryError (empty: "world.hidden" and
+	// "world.eval_examples").
+	ModelSetting, FixedSetting string
 }
 
 // Bytes a run's memory estimate counts.
@@ -52,6 +58,8 @@ type MemoryEstimate struct {
 	Total               float64
 	DataSetting         string // the setting behind the largest dataset
 	Examples, Width     int    // that dataset's examples, and floats per example
+	ModelSetting        string // the world's setting behind a model's size
+	FixedSetting        string // the world's setting behind the fixed data
 }
 
 // EstimateMemory estimates the memory of running sc with workers seeds at
@@ -83,6 +91,7 @@ func EstimateMemory(sc *scenarios.Scenario, workers int) (est MemoryEstimate, ok
 		}
 	}
 	est.Examples, est.Width = maxEx, f.ExampleFloats
+	est.ModelSetting, est.FixedSetting = cmp.Or(f.ModelSetting, "world.hidden"), cmp.Or(f.FixedSetting, "world.eval_examples")
 	est.Data = float64(maxEx) * float64(f.ExampleFloats) * bytesPerFloat
 	est.Fixed = float64(f.FixedFloats) * bytesPerFloat
 	est.Total = baseBytes + float64(est.Workers)*(est.Models+est.Data+est.Fixed)
@@ -97,12 +106,12 @@ type MemoryError struct {
 
 func (e *MemoryError) Error() string {
 	est := e.Est
-	lower := "the world's model size (world.hidden)"
+	lower := "the world's model size (" + est.ModelSetting + ")"
 	switch {
 	case est.Data >= est.Models && est.Data >= est.Fixed:
 		lower = fmt.Sprintf("%s (%d examples of %d floats each: the world's prompt width counts too)", est.DataSetting, est.Examples, est.Width)
 	case est.Fixed >= est.Models:
-		lower = "the world's evaluation sets (world.eval_examples)"
+		lower = "the world's evaluation sets (" + est.FixedSetting + ")"
 	}
 	if est.Workers > 1 {
 		lower += fmt.Sprintf(", or --workers (now %d)", est.Workers)

@@ -134,6 +134,7 @@ func (c *Config) Footprint() sim.Footprint {
 		Params:        mlp(in, t*v) + mlp(v+in, cotActions),
 		ExampleFloats: ep,
 		FixedFloats:   (c.Eval + c.Monitor.Examples) * ep,
+		FixedSetting:  "world.eval_examples or world.monitor.examples",
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/natmo/natmo/pipeline"
+	"github.com/natmo/natmo/sim"
 )
 
 // Config configures the goodhart world: what prompts and candidates look
@@ -66,6 +67,30 @@ func (c *Config) PromptDim() int { return 1 + c.Topic }
 
 // In is the width of a proxy's or policy head's input [x, φ].
 func (c *Config) In() int { return c.PromptDim() + c.Features() }
+
+// Footprint implements sim.Footprinter, for the memory estimate made before
+// a run: the policy head's parameters (an rm stage's proxy is of the same
+// order), a labelled comparison (two inputs and a label) as the example,
+// the evaluation pool as what a seed holds throughout (inputs, gold,
+// reference logits, agreement, π₀ and the scores and ranks of no proxy),
+// and per model its proxy's scores and ranks of the pool and Measure's
+// distribution over it.
+func (c *Config) Footprint() sim.Footprint {
+	in := c.In()
+	params := in + 1
+	if c.PolicyHidden > 0 {
+		params = in*c.PolicyHidden + c.PolicyHidden + c.PolicyHidden + 1
+	}
+	pool := c.EvalPrompts * c.EvalCandidates
+	return sim.Footprint{
+		Params:        params,
+		ExampleFloats: 2*in + 1,
+		FixedFloats:   pool * (in + 6),
+		ModelFloats:   pool * 3,
+		ModelSetting:  "world.policy_hidden",
+		FixedSetting:  "world.eval_prompts or world.eval_candidates",
+	}
+}
 
 // Validate implements scenarios.WorldConfig.
 func (c *Config) Validate() error {

@@ -117,3 +117,19 @@ func TestKeptReferenceIsExact(t *testing.T) {
 		t.Errorf("pair accuracy: kept reference %v, afresh %v", b, a)
 	}
 }
+
+// TestFootprintCountsTheHead checks the memory estimate's model size
+// against the policy head the world builds, linear and with a hidden layer.
+func TestFootprintCountsTheHead(t *testing.T) {
+	for _, hidden := range []int{0, 16} {
+		cfg := smallConfig()
+		cfg.PolicyHidden = hidden
+		h, err := NewHead(cfg.In(), cfg.PolicyHidden, newRand(1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fp := cfg.Footprint(); fp.Params != len(h.Params) || fp.FixedFloats < cfg.EvalPrompts*cfg.EvalCandidates*cfg.In() {
+			t.Errorf("policy_hidden %d: footprint %+v; the head has %d parameters, the pool %d input floats", hidden, fp, len(h.Params), cfg.EvalPrompts*cfg.EvalCandidates*cfg.In())
+		}
+	}
+}

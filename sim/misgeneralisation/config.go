@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/natmo/natmo/pipeline"
+	"github.com/natmo/natmo/sim"
 )
 
 // Variants of the world: which two cues mark the object in training.
@@ -56,6 +57,20 @@ func (c *Config) Features() int {
 		return 2 * c.Codes
 	}
 	return 1 + c.ObjectDim
+}
+
+// Footprint implements sim.Footprinter, for the memory estimate made before
+// a run: the slot scorer's parameters, a level (its slots' features, the
+// object and the cue) as the example, and the three evaluation sets as
+// what a seed holds throughout.
+func (c *Config) Footprint() sim.Footprint {
+	f := c.Features()
+	params := f + 1
+	if c.Hidden > 0 {
+		params = f*c.Hidden + c.Hidden + c.Hidden + 1
+	}
+	level := c.Slots*f + 2
+	return sim.Footprint{Params: params, ExampleFloats: level, FixedFloats: 3 * c.Eval * level, FixedSetting: "world.eval_levels"}
 }
 
 // Validate implements scenarios.WorldConfig.

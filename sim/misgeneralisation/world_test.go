@@ -258,3 +258,30 @@ func TestReproducible(t *testing.T) {
 		t.Error("a cancelled run returned no error")
 	}
 }
+
+// TestFootprintCountsTheScorer checks the memory estimate's sizes against
+// the agent and evaluation levels the world builds, in both variants.
+func TestFootprintCountsTheScorer(t *testing.T) {
+	for _, variant := range []string{VariantPosition, VariantTwoCue} {
+		for _, hidden := range []int{0, 16} {
+			cfg := *NewConfig()
+			cfg.Variant, cfg.Hidden, cfg.Eval = variant, hidden, 10
+			a, err := NewAgent(cfg, stream(1, 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := NewWorld(cfg, stream(1, 2), stream(1, 3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fp := cfg.Footprint()
+			held := 0
+			for _, l := range []*Levels{w.evalCorr, w.evalTest, w.evalObj} {
+				held += len(l.X.Data) + len(l.Object) + len(l.Cue)
+			}
+			if fp.Params != len(a.Scorer.Params) || fp.FixedFloats != held {
+				t.Errorf("%s, hidden %d: footprint %+v; the scorer has %d parameters, the evaluation levels %d values", variant, hidden, fp, len(a.Scorer.Params), held)
+			}
+		}
+	}
+}
