@@ -80,7 +80,7 @@ func (e *RunError) Unwrap() error { return e.Err }
 type FailedError struct{ Err *RunError }
 
 func (e *FailedError) Error() string {
-	return e.Err.Error() + " (--keep-going lets the other seeds finish)"
+	return e.Err.Error() + " (--keep-going lets the other seeds, and this seed's arms that did not fail, finish)"
 }
 
 func (e *FailedError) Unwrap() error { return e.Err }
