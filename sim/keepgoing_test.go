@@ -325,3 +325,54 @@ func TestKeepGoingSweep(t *testing.T) {
 		t.Errorf("sweep without KeepGoing: %v, want a *FailedError", err)
 	}
 }
+
+// TestFailureFileKeeps: a failure record keeps the finished arms' records
+// as a checksummed seed file, perhaps of no row; one without them (the
+// format before, or a run without KeepGoing) is read as a failure that
+// kept nothing; damaged kept records, or kept records of a failed arm,
+// are refused.
+func TestFailureFileKeeps(t *testing.T) {
+	id := identity{ID: "0123456789ab", Arms: []string{"baseline", "x"}, Metrics: []string{"m"}}
+	rec := results.Record{Arm: "baseline", Seed: 2, Stage: "sft", Step: 1, Metric: "m", Value: 0.5}
+	fail := &RunError{Seed: 2, Arms: []string{"x"}, Stage: "rl", Err: errors.New("diverged")}
+	write := func(recs []results.Record, keepGoing bool) []byte {
+		d := t.TempDir()
+		if err := writeSeed(d, id, 2, recs, fail, keepGoing); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(d, "seed-0002.failed.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, c := range []struct {
+		name      string
+		recs      []results.Record
+		keepGoing bool
+	}{{"kept", []results.Record{rec}, true}, {"none kept", nil, true}, {"stopped", nil, false}} {
+		f, kept, stopped, err := parseFailure(write(c.recs, c.keepGoing), 2, id)
+		if err != nil || f.Error() != fail.Error() || !slices.Equal(kept, c.recs) || stopped == c.keepGoing {
+			t.Errorf("%s: %v, %v, kept %v, stopped %v", c.name, err, f, kept, stopped)
+		}
+	}
+	legacy := []byte(`{"scenario":"0123456789ab","seed":2,"arms":["x"],"stage":"rl","error":"diverged"}`)
+	if f, kept, stopped, err := parseFailure(legacy, 2, id); err != nil || kept != nil || !stopped || f.Arms[0] != "x" {
+		t.Errorf("a failure record of the format before: %v, %v, kept %v, stopped %v", err, f, kept, stopped)
+	}
+	good := write([]results.Record{rec}, true)
+	failedArm := rec
+	failedArm.Arm = "x"
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want string
+	}{
+		{"edited", bytes.Replace(good, []byte("0.5"), []byte("0.6"), 1), "its kept records: a damaged file"},
+		{"a failed arm kept", write([]results.Record{failedArm}, true), `hold arm "x", which it says failed`},
+	} {
+		if _, _, _, err := parseFailure(c.b, 2, id); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v; want an error saying %q", c.name, err, c.want)
+		}
+	}
+}

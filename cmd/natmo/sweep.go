@@ -187,9 +187,11 @@ func finishSweep(ctx context.Context, w, ew io.Writer, res *sim.SweepResult, out
 			fmt.Fprintf(ew, "failed: point %d (%s): %v\n", i, sw.Label(sw.Points[i]), &f)
 		}
 	}
-	if len(res.Points) > 0 {
-		warnFewSeeds(ew, res.Points[0].Summary) // every point has the same seeds
+	var rows []results.Summary // a failed seed leaves some points' arms fewer
+	for _, p := range res.Points {
+		rows = append(rows, p.Summary...)
 	}
+	warnFewSeeds(ew, rows)
 	if withReport {
 		if err := writeReport(w, out); err != nil {
 			return failureError{err}
