@@ -23,16 +23,18 @@ type Options struct {
 	// the total, from one goroutine at a time.
 	Progress func(done, total int)
 	// SeedDone, if not nil, is called as each seed finishes, from one
-	// goroutine at a time, with the seed's records (in Result order) or its
-	// failure. An error from it stops the run.
+	// goroutine at a time, with the seed's records (in Result order) and
+	// its failure, if any: with KeepGoing a failed seed passes the records
+	// of its arms that finished, without it none. An error from it stops
+	// the run.
 	SeedDone func(seed int, recs []results.Record, failure *RunError) error
 	// Only, if not nil, limits the run to the seeds it accepts (a shard of a
 	// sweep); the others are neither trained nor in the Result.
 	Only func(seed int) bool
 	// KeepGoing lets the other seeds finish when one fails, and a failed
-	// seed keep the records of its arms that finished (those whose
-	// pipelines share no failed stage); without it the first failure stops
-	// the run and Run returns it.
+	// seed keep the records of its arms that finished (those below no
+	// failed stage and learning from no failed arm); without it the first
+	// failure stops the run and Run returns it.
 	KeepGoing bool
 	// Previous, if not nil, returns what a seed produced in an earlier,
 	// interrupted run; such a seed is not trained again.
@@ -360,8 +362,9 @@ type treeOptions struct {
 	Progress  func(done, total int)
 	// Want reports whether a unit is to be trained.
 	Want func(point, seed int) bool
-	// UnitDone receives a trained unit's records (in Result order) or its
-	// failure; an error from it stops the run.
+	// UnitDone receives a trained unit's records (in Result order) and its
+	// failure, if any (with KeepGoing a failed unit passes the records of
+	// its arms that finished); an error from it stops the run.
 	UnitDone func(point, seed int, recs []results.Record, failure *RunError) error
 	// Failed gives the error that stops the run at a failed unit (without
 	// KeepGoing).
