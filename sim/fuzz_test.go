@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/natmo/natmo/sim/results"
@@ -75,9 +76,15 @@ func FuzzSeedFile(f *testing.F) {
 	f.Add([]byte("# natmo seed 3 of scenario 0123456789ab: 0 rows, sha256 0000000000000000\narm,seed,stage,step,metric,value\n"), false)
 	f.Add([]byte(`{"scenario":"0123456789ab","seed":3,"arms":["insecure"],"stage":"rl","error":"diverged"}`), true)
 	f.Add([]byte(`{"scenario":"x","seed":3}`), true)
+	base, err := seedFileBytes(id, 3, []results.Record{{Arm: "baseline", Seed: 3, Stage: "sft", Step: 0, Metric: "m", Value: 0.5}})
+	if err != nil {
+		f.Fatal(err)
+	}
+	kept, _ := json.Marshal(string(base))
+	f.Add([]byte(`{"scenario":"0123456789ab","seed":3,"arms":["insecure"],"stage":"rl","error":"diverged","kept":`+string(kept)+`}`), true)
 	f.Fuzz(func(t *testing.T, b []byte, failed bool) {
 		if failed {
-			if re, err := parseFailure(b, 3, id); err == nil && (re.Seed != 3 || len(re.Arms) == 0) {
+			if re, kept, _, err := parseFailure(b, 3, id); err == nil && (re.Seed != 3 || len(re.Arms) == 0 || !validKept(kept, re)) {
 				t.Fatalf("accepted a broken failure record: %+v", re)
 			}
 			return
@@ -86,10 +93,19 @@ func FuzzSeedFile(f *testing.F) {
 		if err != nil {
 			return
 		}
-		for _, r := range recs {
-			if r.Seed != 3 || (r.Arm != "baseline" && r.Arm != "insecure") || r.Metric != "m" || !results.Finite(r.Value) {
-				t.Fatalf("accepted a record that is not the seed's: %+v", r)
-			}
+		if !validKept(recs, &RunError{}) {
+			t.Fatalf("accepted a record that is not the seed's: %+v", recs)
 		}
 	})
+}
+
+// validKept reports whether recs are all of seed 3, of FuzzSeedFile's arms
+// and metric, finite, and of no arm that failure names.
+func validKept(recs []results.Record, failure *RunError) bool {
+	for _, r := range recs {
+		if r.Seed != 3 || (r.Arm != "baseline" && r.Arm != "insecure") || r.Metric != "m" || !results.Finite(r.Value) || slices.Contains(failure.Arms, r.Arm) {
+			return false
+		}
+	}
+	return true
 }

@@ -92,9 +92,14 @@ func RunDir(ctx context.Context, sc *scenarios.Scenario, dir string, opt DirOpti
 	}
 	o := opt.Options
 	o.SeedDone = func(seed int, recs []results.Record, failure *RunError) error {
-		return writeSeed(runs, id, seed, recs, failure)
+		return writeSeed(runs, id, seed, recs, failure, opt.KeepGoing)
 	}
-	o.Previous = prev.lookup
+	o.Previous = func(seed int) ([]results.Record, *RunError, bool) {
+		if !prev.done(seed, opt.KeepGoing) {
+			return nil, nil, false
+		}
+		return prev.lookup(seed)
+	}
 	res, err := Run(ctx, sc, o)
 	if err != nil {
 		if ctx.Err() != nil && !errors.As(err, new(*FailedError)) {
@@ -204,12 +209,17 @@ func scenarioHash(sc *scenarios.Scenario) string {
 }
 
 // failureRecord is a failed seed as runs/seed-NNNN.failed.json holds it.
+// Kept, written by a run with KeepGoing, is the seed file (seedFileBytes)
+// of the records of the seed's arms that finished, perhaps of no row; a
+// record without it (written without KeepGoing, or by natmo before Kept
+// existed) stopped at the seed's first failure and kept nothing.
 type failureRecord struct {
 	Scenario string   `json:"scenario"` // identityOf the scenario
 	Seed     int      `json:"seed"`
 	Arms     []string `json:"arms"`
 	Stage    string   `json:"stage"`
 	Error    string   `json:"error"`
+	Kept     *string  `json:"kept,omitempty"`
 }
 
 // A seed file (runs/seed-NNNN.csv) is the seed's metrics table after a
@@ -240,9 +250,20 @@ func tableHash(b []byte) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-func writeSeed(runs string, id identity, seed int, recs []results.Record, failure *RunError) error {
+// writeSeed writes a seed's records, or its failure with (keepGoing) the
+// records of its arms that finished, to runs, atomically.
+func writeSeed(runs string, id identity, seed int, recs []results.Record, failure *RunError, keepGoing bool) error {
 	if failure != nil {
-		return writeJSON(seedFile(runs, seed, ".failed.json"), failureRecord{id.ID, failure.Seed, failure.Arms, failure.Stage, failure.Err.Error()})
+		f := failureRecord{id.ID, failure.Seed, failure.Arms, failure.Stage, failure.Err.Error(), nil}
+		if keepGoing {
+			b, err := seedFileBytes(id, seed, recs)
+			if err != nil {
+				return err
+			}
+			kept := string(b)
+			f.Kept = &kept
+		}
+		return writeJSON(seedFile(runs, seed, ".failed.json"), f)
 	}
 	b, err := seedFileBytes(id, seed, recs)
 	if err != nil {
@@ -261,11 +282,22 @@ type seedFiles map[int]seedEntry
 type seedEntry struct {
 	recs []results.Record
 	fail *RunError
+	// stopped: a failure that stopped at its first failed stage, keeping
+	// no record (written without KeepGoing).
+	stopped bool
 }
 
 func (p seedFiles) lookup(seed int) ([]results.Record, *RunError, bool) {
 	e, ok := p[seed]
 	return e.recs, e.fail, ok
+}
+
+// done reports whether the seed need not be trained again: it has a file,
+// and (with keepGoing) not one of a failure that stopped before the seed's
+// healthy arms finished, which KeepGoing trains again to keep them.
+func (p seedFiles) done(seed int, keepGoing bool) bool {
+	e, ok := p[seed]
+	return ok && !(keepGoing && e.stopped)
 }
 
 var seedName = regexp.MustCompile(`^seed-([0-9]{4,})\.(csv|failed\.json)$`)
@@ -304,7 +336,7 @@ func previousSeeds(runs string, id identity) (seedFiles, error) {
 		if m[2] == "csv" {
 			se.recs, err = parseSeedFile(b, seed, id)
 		} else {
-			se.fail, err = parseFailure(b, seed, id)
+			se.fail, se.recs, se.stopped, err = parseFailure(b, seed, id)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w; move it away to run the seed again", path, err)
@@ -357,27 +389,41 @@ func parseSeedFile(b []byte, seed int, id identity) ([]results.Record, error) {
 	return recs, nil
 }
 
-func parseFailure(b []byte, seed int, id identity) (*RunError, error) {
+// parseFailure parses a failure record of seed for the scenario id: the
+// failure, the records of the arms that finished, and whether it stopped
+// at its first failure, keeping none (a record without kept). Kept records
+// are checked as a seed file is, and none may be of a failed arm.
+func parseFailure(b []byte, seed int, id identity) (fail *RunError, kept []results.Record, stopped bool, err error) {
 	var f failureRecord
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("not a natmo failure record: %w", err)
+		return nil, nil, false, fmt.Errorf("not a natmo failure record: %w", err)
 	}
 	switch {
 	case f.Scenario != id.ID:
-		return nil, fmt.Errorf("a failure record of another scenario (%q, this one is %s)", f.Scenario, id.ID)
+		return nil, nil, false, fmt.Errorf("a failure record of another scenario (%q, this one is %s)", f.Scenario, id.ID)
 	case f.Seed != seed:
-		return nil, fmt.Errorf("holds seed %d, not %d", f.Seed, seed)
+		return nil, nil, false, fmt.Errorf("holds seed %d, not %d", f.Seed, seed)
 	case len(f.Arms) == 0 || f.Error == "":
-		return nil, errors.New("a failure record without its arms or error")
+		return nil, nil, false, errors.New("a failure record without its arms or error")
 	}
 	for _, a := range f.Arms {
 		if !slices.Contains(id.Arms, a) {
-			return nil, fmt.Errorf("arm %q is not one of the scenario's (%s)", a, strings.Join(id.Arms, ", "))
+			return nil, nil, false, fmt.Errorf("arm %q is not one of the scenario's (%s)", a, strings.Join(id.Arms, ", "))
 		}
 	}
-	return &RunError{Seed: f.Seed, Arms: f.Arms, Stage: f.Stage, Err: errors.New(f.Error)}, nil
+	if f.Kept != nil {
+		if kept, err = parseSeedFile([]byte(*f.Kept), seed, id); err != nil {
+			return nil, nil, false, fmt.Errorf("its kept records: %w", err)
+		}
+		for _, r := range kept {
+			if slices.Contains(f.Arms, r.Arm) {
+				return nil, nil, false, fmt.Errorf("its kept records hold arm %q, which it says failed", r.Arm)
+			}
+		}
+	}
+	return &RunError{Seed: f.Seed, Arms: f.Arms, Stage: f.Stage, Err: errors.New(f.Error)}, kept, f.Kept == nil, nil
 }
 
 // trim shortens a line for a message.

@@ -23,14 +23,18 @@ type Options struct {
 	// the total, from one goroutine at a time.
 	Progress func(done, total int)
 	// SeedDone, if not nil, is called as each seed finishes, from one
-	// goroutine at a time, with the seed's records (in Result order) or its
-	// failure. An error from it stops the run.
+	// goroutine at a time, with the seed's records (in Result order) and
+	// its failure, if any: with KeepGoing a failed seed passes the records
+	// of its arms that finished, without it none. An error from it stops
+	// the run.
 	SeedDone func(seed int, recs []results.Record, failure *RunError) error
 	// Only, if not nil, limits the run to the seeds it accepts (a shard of a
 	// sweep); the others are neither trained nor in the Result.
 	Only func(seed int) bool
-	// KeepGoing lets the other seeds finish when one fails; without it the
-	// first failure stops the run and Run returns it.
+	// KeepGoing lets the other seeds finish when one fails, and a failed
+	// seed keep the records of its arms that finished (those below no
+	// failed stage and learning from no failed arm); without it the first
+	// failure stops the run and Run returns it.
 	KeepGoing bool
 	// Previous, if not nil, returns what a seed produced in an earlier,
 	// interrupted run; such a seed is not trained again.
@@ -46,13 +50,21 @@ type Result struct {
 	// Contrasts are the scenario's paired contrasts between arms
 	// (measure.contrasts), for every metric; none if it declares none.
 	Contrasts []results.Contrast
-	Failed    []RunError // seeds that failed; their records are left out
+	// Failed lists the seeds that failed, one RunError each; the arms it
+	// names have no records of that seed. Without KeepGoing no record of a
+	// failed seed is kept; with it, its other arms' records are.
+	Failed []RunError
 	// Intervals holds the bootstrap intervals behind Summary, for figures
 	// drawn from the same records to reuse.
 	Intervals *results.Intervals
 }
 
-// A RunError is the failure of one seed's runs.
+// A RunError is the failure of one seed's runs: Stage and Err are the
+// first failure the seed met (in the order Run of its scenario alone
+// trains it); Arms are every arm that could not finish, those below that
+// stage first. With KeepGoing the seed's other branches still train, and
+// any further failure among them adds its arms to Arms and its stage and
+// error to Err ("...; and arms [...], stage ...: ...").
 type RunError struct {
 	Seed  int
 	Arms  []string // the arms that could not finish
@@ -70,7 +82,7 @@ func (e *RunError) Unwrap() error { return e.Err }
 type FailedError struct{ Err *RunError }
 
 func (e *FailedError) Error() string {
-	return e.Err.Error() + " (--keep-going lets the other seeds finish)"
+	return e.Err.Error() + " (--keep-going lets the other seeds, and this seed's arms that did not fail, finish)"
 }
 
 func (e *FailedError) Unwrap() error { return e.Err }
@@ -270,7 +282,9 @@ type seedResult struct {
 // Run trains every (seed, arm) of sc and measures it. Seeds run in parallel
 // on opt.Workers goroutines; each seed's results depend only on the
 // scenario and the seed, so the Result is the same for any worker count.
-// A failed seed is reported in Result.Failed and the others still finish.
+// A failed seed is reported in Result.Failed; with opt.KeepGoing the other
+// seeds still finish and the failed seed's healthy arms keep their records,
+// else Run stops with a *FailedError.
 // When ctx is cancelled, seeds in flight stop at their next step and Run
 // returns ctx's error; seeds that finished have been passed to SeedDone.
 func Run(ctx context.Context, sc *scenarios.Scenario, opt Options) (*Result, error) {
@@ -348,8 +362,9 @@ type treeOptions struct {
 	Progress  func(done, total int)
 	// Want reports whether a unit is to be trained.
 	Want func(point, seed int) bool
-	// UnitDone receives a trained unit's records (in Result order) or its
-	// failure; an error from it stops the run.
+	// UnitDone receives a trained unit's records (in Result order) and its
+	// failure, if any (with KeepGoing a failed unit passes the records of
+	// its arms that finished); an error from it stops the run.
 	UnitDone func(point, seed int, recs []results.Record, failure *RunError) error
 	// Failed gives the error that stops the run at a failed unit (without
 	// KeepGoing).
@@ -397,7 +412,7 @@ func runTree(ctx context.Context, scs []*scenarios.Scenario, opt treeOptions) er
 		wg.Go(func() {
 			for seed := range queue {
 				want := wants[seed]
-				r := runSeed(ctx, cfg, scs, root, seed, metrics, want, report)
+				r := runSeed(ctx, cfg, scs, root, seed, metrics, want, opt.KeepGoing, report)
 				if ctx.Err() != nil {
 					continue // interrupted: this seed did not finish
 				}
@@ -405,9 +420,12 @@ func runTree(ctx context.Context, scs []*scenarios.Scenario, opt treeOptions) er
 					if !want[p] {
 						continue
 					}
+					// Without KeepGoing a failed unit keeps nothing, as its
+					// point alone stops at the failure; with it, the arms
+					// that finished keep their records.
 					var recs []results.Record
-					if r.errs[p] == nil {
-						recs = seedRecords(sc, names[p], metrics, seed, r.perArm[p])
+					if r.errs[p] == nil || opt.KeepGoing {
+						recs = seedRecords(sc, names[p], metrics, seed, r.perArm[p], r.errs[p])
 					}
 					mu.Lock()
 					err := opt.UnitDone(p, seed, recs, r.errs[p])
@@ -460,10 +478,14 @@ func unitsOf(root *node, scs []*scenarios.Scenario, want func(point, seed int) b
 	}
 }
 
-// seedRecords turns one seed's probes into records, arm by arm.
-func seedRecords(sc *scenarios.Scenario, names [][]string, metrics []string, seed int, perArm [][]probe) []results.Record {
+// seedRecords turns one seed's probes into records, arm by arm, leaving
+// out the arms that failure names (nil: none).
+func seedRecords(sc *scenarios.Scenario, names [][]string, metrics []string, seed int, perArm [][]probe, failure *RunError) []results.Record {
 	var recs []results.Record
 	for ai, arm := range sc.Arms {
+		if failure != nil && slices.Contains(failure.Arms, arm.Name) {
+			continue
+		}
 		for _, pr := range perArm[ai] {
 			for mi, m := range metrics {
 				if pr.ok != nil && !pr.ok[mi] {
@@ -482,11 +504,13 @@ func seedRecords(sc *scenarios.Scenario, names [][]string, metrics []string, see
 // model where pipelines part ways, along the branches that lead to a wanted
 // point. A stage that learns from a teacher arm waits, with its model,
 // until the teacher's pipeline has ended; the arms form a DAG (the loader
-// checks), so every waiting stage runs. A stage that fails fails every
-// point with an arm below it; each point's failure is the first it would
-// meet trained alone (firstFailure), so that it reads as Run of that point
-// reports it.
-func runSeed(ctx context.Context, cfg Config, scs []*scenarios.Scenario, root *node, seed int, metrics []string, want []bool, report func(int)) seedRun {
+// checks), so every waiting stage runs unless its teacher failed. A stage
+// that fails fails every arm below it, and the students of those arms.
+// Each point's failure is the first it would meet trained alone
+// (failuresOf), so that it reads as Run of that point reports it; with
+// keepGoing every branch is trained and the point's failure names every
+// failed stage, in that order.
+func runSeed(ctx context.Context, cfg Config, scs []*scenarios.Scenario, root *node, seed int, metrics []string, want []bool, keepGoing bool, report func(int)) seedRun {
 	out := seedRun{perArm: make([][][]probe, len(scs)), errs: make([]*RunError, len(scs))}
 	for p, sc := range scs {
 		out.perArm[p] = make([][]probe, len(sc.Arms))
@@ -499,11 +523,13 @@ func runSeed(ctx context.Context, cfg Config, scs []*scenarios.Scenario, root *n
 		}
 	}
 	isFailed := make([]bool, len(scs))
+	failedLeaf := map[leaf]bool{} // arms that cannot finish
 	fail := func(n *node, err error) {
 		failed[n] = err
 		var mark func(*node)
 		mark = func(n *node) {
 			for _, l := range n.leaves {
+				failedLeaf[l] = true
 				if want[l.point] && !isFailed[l.point] {
 					isFailed[l.point] = true
 					pending--
@@ -515,9 +541,10 @@ func runSeed(ctx context.Context, cfg Config, scs []*scenarios.Scenario, root *n
 		}
 		mark(n)
 	}
-	// Alone, a point's run stops at its first failure (nothing else of the
-	// seed is kept); with other points in the tree the rest runs on.
-	stop := func() bool { return len(scs) == 1 && pending == 0 }
+	// Alone and without keepGoing, a point's run stops at its first failure
+	// (nothing else of the seed is kept); with other points in the tree, or
+	// with keepGoing, the rest runs on.
+	stop := func() bool { return !keepGoing && len(scs) == 1 && pending == 0 }
 	base := Streams{Seed: uint64(seed)}
 	w, err := cfg.NewWorld(base)
 	if err != nil {
@@ -639,9 +666,19 @@ func runSeed(ctx context.Context, cfg Config, scs []*scenarios.Scenario, root *n
 			err = walk(wt.n, wt.m, wt.path)
 		}
 		if !ran && err == nil {
-			// A teacher that never finished: failed, or a cycle.
+			// A teacher that never finished: failed (perhaps itself the
+			// student of a failed arm), or a cycle.
+			for marked := true; marked; {
+				marked = false
+				for _, wt := range waits {
+					if _, ok := failed[wt.n]; !ok && failedLeaf[wt.n.teacher] {
+						fail(wt.n, fmt.Errorf("arm %s, which this stage learns from, did not finish", scs[wt.n.teacher.point].Arms[wt.n.teacher.arm].Name))
+						marked = true
+					}
+				}
+			}
 			for _, wt := range waits {
-				if _, ok := failed[wt.n]; !ok && !isFailed[wt.n.teacher.point] {
+				if _, ok := failed[wt.n]; !ok {
 					fail(wt.n, fmt.Errorf("arm %s never finished, so its students cannot run (the arms' teachers form a cycle)", scs[wt.n.teacher.point].Arms[wt.n.teacher.arm].Name))
 				}
 			}
@@ -655,13 +692,27 @@ func runSeed(ctx context.Context, cfg Config, scs []*scenarios.Scenario, root *n
 		if !want[p] {
 			continue
 		}
-		if n, err := firstFailure(root, p, failed); n != nil {
+		fs := failuresOf(root, p, failed)
+		if len(fs) == 0 {
+			continue
+		}
+		if !keepGoing {
+			fs = fs[:1] // alone, the point stops there
+		}
+		armNames := func(n *node) []string {
 			var arms []string
 			for _, a := range n.armsOf(p) {
 				arms = append(arms, sc.Arms[a].Name)
 			}
-			out.errs[p] = &RunError{Seed: seed, Arms: arms, Stage: describeStage(n.name, n.stage), Err: err}
+			return arms
 		}
+		first := fs[0]
+		re := &RunError{Seed: seed, Arms: armNames(first), Stage: describeStage(first.name, first.stage), Err: failed[first]}
+		for _, n := range fs[1:] {
+			re.Arms = append(re.Arms, armNames(n)...)
+			re.Err = fmt.Errorf("%w; and arms %v, stage %s: %v", re.Err, armNames(n), describeStage(n.name, n.stage), failed[n])
+		}
+		out.errs[p] = re
 	}
 	return out
 }
@@ -681,26 +732,29 @@ func (n *node) armsOf(p int) []int {
 	return arms
 }
 
-// firstFailure returns the failed node that point p would meet first
-// trained alone, and its error: it replays the order of runSeed for p alone
-// (depth first, a node's children in the order of p's first arm below
-// each, as plan orders them for p alone; a stage whose teacher has not
-// finished deferred to the rounds after the walk) up to the first failed
-// node.
-func firstFailure(root *node, p int, failed map[*node]error) (*node, error) {
-	if err, ok := failed[root]; ok {
-		return root, err
+// failuresOf returns the failed nodes that point p meets trained alone
+// with KeepGoing, in the order it meets them: it replays the order of
+// runSeed for p alone (depth first, a node's children in the order of p's
+// first arm below each, as plan orders them for p alone; a stage whose
+// teacher has not finished deferred to the rounds after the walk), going
+// on past each failed node but never below it; the stages left waiting on
+// a teacher that never finished come last. The first is the failure p
+// alone stops at without KeepGoing.
+func failuresOf(root *node, p int, failed map[*node]error) []*node {
+	if _, ok := failed[root]; ok {
+		return []*node{root}
 	}
 	done := map[leaf]bool{}
-	var waits []*node
-	var visit func(n *node) *node
-	visit = func(n *node) *node {
+	var waits, out []*node
+	var visit func(n *node)
+	visit = func(n *node) {
 		if n.teacher != noTeacher && !done[n.teacher] {
 			waits = append(waits, n)
-			return nil
+			return
 		}
 		if _, ok := failed[n]; ok {
-			return n
+			out = append(out, n)
+			return
 		}
 		for _, l := range n.leaves {
 			if l.point == p {
@@ -715,38 +769,32 @@ func firstFailure(root *node, p int, failed map[*node]error) (*node, error) {
 		}
 		slices.SortStableFunc(kids, func(a, b *node) int { return slices.Min(a.armsOf(p)) - slices.Min(b.armsOf(p)) })
 		for _, c := range kids {
-			if f := visit(c); f != nil {
-				return f
-			}
+			visit(c)
 		}
-		return nil
 	}
-	f := visit(root)
-	for f == nil && len(waits) > 0 {
+	visit(root)
+	for len(waits) > 0 {
 		ready := waits
 		waits = nil
 		ran := false
 		for _, n := range ready {
-			if f != nil || !done[n.teacher] {
+			if !done[n.teacher] {
 				waits = append(waits, n)
 				continue
 			}
 			ran = true
-			f = visit(n)
+			visit(n)
 		}
-		if !ran && f == nil {
+		if !ran {
 			for _, n := range waits {
 				if _, ok := failed[n]; ok {
-					return n, failed[n]
+					out = append(out, n)
 				}
 			}
 			break
 		}
 	}
-	if f == nil {
-		return nil, nil
-	}
-	return f, failed[f]
+	return out
 }
 
 // describeStage names a stage for messages: its kind, where it came from and

@@ -226,8 +226,7 @@ func RunSweep(ctx context.Context, sw *Sweep, dir string, opt SweepOptions) (*Sw
 		}
 		j.want = func(point, seed int) bool {
 			p := j.points[point]
-			_, done := prev[p.Index][seed]
-			return mine[unit{p.Index, seed}] && !done
+			return mine[unit{p.Index, seed}] && !prev[p.Index].done(seed, opt.KeepGoing)
 		}
 		root, _, err := plan(j.scs...)
 		if err != nil {
@@ -250,7 +249,7 @@ func RunSweep(ctx context.Context, sw *Sweep, dir string, opt SweepOptions) (*Sw
 			Want: j.want,
 			UnitDone: func(point, seed int, recs []results.Record, failure *RunError) error {
 				p := j.points[point]
-				return writeSeed(filepath.Join(dir, "runs", p.ID), identityOf(p.Scenario), seed, recs, failure)
+				return writeSeed(filepath.Join(dir, "runs", p.ID), identityOf(p.Scenario), seed, recs, failure, opt.KeepGoing)
 			},
 			Failed: func(point int, f *FailedError) error {
 				p := j.points[point]

@@ -223,7 +223,7 @@ func sameAsAlone(t *testing.T, sw *Sweep, dir string) {
 		alone := t.TempDir()
 		if _, err := Run(context.Background(), pt.Scenario, Options{Workers: 1, KeepGoing: true,
 			SeedDone: func(seed int, recs []results.Record, failure *RunError) error {
-				return writeSeed(alone, identityOf(pt.Scenario), seed, recs, failure)
+				return writeSeed(alone, identityOf(pt.Scenario), seed, recs, failure, true)
 			}}); err != nil {
 			t.Fatal(err)
 		}

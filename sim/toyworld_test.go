@@ -19,6 +19,9 @@ type toyConfig struct {
 	Target float64 `yaml:"target"`
 	Noise  float64 `yaml:"noise"`
 	Fail   bool    `yaml:"fail"` // a stage of lr > 1 diverges (for failure tests)
+	// FailSeed limits Fail to one seed (-1: every seed), so that a seed of
+	// an arm fails and the arm's other seeds do not.
+	FailSeed int `yaml:"fail_seed"`
 }
 
 func (c *toyConfig) Validate() error {
@@ -36,12 +39,13 @@ func (c *toyConfig) CheckStage(st pipeline.Stage) error {
 }
 
 func (c *toyConfig) NewWorld(s Streams) (World, error) {
-	return &toyWorld{cfg: *c, offset: s.Rand("world").Float64()}, nil
+	return &toyWorld{cfg: *c, offset: s.Rand("world").Float64(), seed: s.Seed}, nil
 }
 
 type toyWorld struct {
 	cfg    toyConfig
 	offset float64
+	seed   uint64
 }
 
 type toyModel struct{ w float64 }
@@ -63,7 +67,7 @@ func (w *toyWorld) Run(ctx context.Context, m Model, st pipeline.Stage, s Stream
 			return err
 		}
 		tm.w += st.LR * (w.cfg.Target + w.offset + w.cfg.Noise*rng.NormFloat64() - tm.w)
-		if w.cfg.Fail && st.LR > 1 {
+		if w.cfg.Fail && st.LR > 1 && (w.cfg.FailSeed < 0 || uint64(w.cfg.FailSeed) == w.seed) {
 			return &pipeline.DivergedError{Step: step}
 		}
 		if step%every == 0 || step == st.Steps {
@@ -96,7 +100,7 @@ func toyRegistry() *Registry {
 	if err := r.Register(Kind{
 		Name:      "toy",
 		Doc:       "a number pulled toward a noisy target",
-		NewConfig: func() Config { return &toyConfig{Target: 1, Noise: 0.5} },
+		NewConfig: func() Config { return &toyConfig{Target: 1, Noise: 0.5, FailSeed: -1} },
 		Metrics:   []Metric{{Name: "w", Doc: "the model's number"}, {Name: "w2", Doc: "its square"}},
 		Stages:    []scenarios.StageKind{{Name: "train", Doc: "pull w toward the target"}},
 	}); err != nil {

@@ -84,7 +84,7 @@ Examples:
 			setFlag(),
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing results folder"},
 			&cli.BoolFlag{Name: "resume", Usage: "finish an interrupted run in --out, training only the seeds it lacks"},
-			&cli.BoolFlag{Name: "keep-going", Usage: "when a seed fails (e.g. diverges), let the others finish"},
+			&cli.BoolFlag{Name: "keep-going", Usage: "when a seed fails (e.g. diverges), let the other seeds, and the seed's arms that did not fail, finish"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress bar"},
 			&cli.StringFlag{Name: "format", Value: "svg,png,pdf", Usage: "figure `FORMATS`, comma-separated"},
 			reportFlag(),
@@ -136,7 +136,11 @@ Examples:
 				for _, f := range res.Failed {
 					fmt.Fprintf(c.App.ErrWriter, "failed: %v\n", &f)
 				}
-				return failureError{fmt.Errorf("%d of %d seeds failed; their runs are left out of the results (see manifest.json)", len(res.Failed), sc.Seeds)}
+				kept := ""
+				if c.Bool("keep-going") {
+					kept = ", the other arms of those seeds are kept"
+				}
+				return failureError{fmt.Errorf("%d of %d seeds failed; the runs of the arms named above are left out of the results%s (see manifest.json)", len(res.Failed), sc.Seeds, kept)}
 			}
 			return nil
 		},

@@ -51,7 +51,7 @@ Examples:
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "sweep `DIR`", DefaultText: "results/NAME-sweep"},
 			&cli.BoolFlag{Name: "force", Usage: "replace an existing folder"},
 			&cli.BoolFlag{Name: "resume", Usage: "finish an interrupted sweep in --out, running only what is missing"},
-			&cli.BoolFlag{Name: "keep-going", Usage: "when a run fails (e.g. diverges), let the others finish"},
+			&cli.BoolFlag{Name: "keep-going", Usage: "when a run fails (e.g. diverges), let the others, and the other arms of its seed, finish"},
 			&cli.StringFlag{Name: "shard", Usage: "run only slice `I/N` of the runs (0 ≤ I < N), or auto (from SLURM_ARRAY_TASK_ID/COUNT)"},
 			&cli.IntFlag{Name: "shards", Usage: "run one of `N` slices, I from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print no progress bar"},
@@ -181,12 +181,17 @@ func finishSweep(ctx context.Context, w, ew io.Writer, res *sim.SweepResult, out
 		return failureError{fmt.Errorf("the tables are in %s, but the figures failed: %w", out, err)}
 	}
 	failed := 0
-	for _, p := range res.Points {
+	for i, p := range res.Points {
 		failed += len(p.Failed)
+		for _, f := range p.Failed {
+			fmt.Fprintf(ew, "failed: point %d (%s): %v\n", i, sw.Label(sw.Points[i]), &f)
+		}
 	}
-	if len(res.Points) > 0 {
-		warnFewSeeds(ew, res.Points[0].Summary) // every point has the same seeds
+	var rows []results.Summary // a failed seed leaves some points' arms fewer
+	for _, p := range res.Points {
+		rows = append(rows, p.Summary...)
 	}
+	warnFewSeeds(ew, rows)
 	if withReport {
 		if err := writeReport(w, out); err != nil {
 			return failureError{err}
@@ -194,7 +199,7 @@ func finishSweep(ctx context.Context, w, ew io.Writer, res *sim.SweepResult, out
 	}
 	fmt.Fprintf(w, "Sweep of %s over %s: %d points, %d figure(s); results in %s\n", sw.Scenario, axesNames(sw), len(sw.Points), len(figs), out)
 	if failed > 0 {
-		return failureError{fmt.Errorf("%d seeds failed; their runs are left out of the tables", failed)}
+		return failureError{fmt.Errorf("%d seeds failed; the runs of the arms named above are left out of the tables", failed)}
 	}
 	return nil
 }

@@ -212,3 +212,30 @@ func TestIntervalsMemo(t *testing.T) {
 		t.Errorf("nil memo: %v, want %v", got, want)
 	}
 }
+
+// TestSummarisePairsBySeed: the delta from baseline pairs an arm's seeds
+// with the baseline's same seeds, over the seeds both have (a failed seed
+// of either arm is left out of the pairs), never by position.
+func TestSummarisePairsBySeed(t *testing.T) {
+	var recs []Record
+	add := func(arm string, seed int, v float64) {
+		recs = append(recs, Record{Arm: arm, Seed: seed, Stage: "s", Step: 10, Metric: "m", Value: v})
+	}
+	for seed, v := range []float64{1, 2, 3} { // seed 3 of baseline failed
+		add("baseline", seed, v)
+	}
+	for _, sv := range [][2]float64{{0, 10}, {2, 30}, {3, 40}} { // seed 1 of a failed
+		add("a", int(sv[0]), sv[1])
+	}
+	rows := Summarise(recs, []string{"baseline", "a"}, []string{"m"}, "baseline")
+	if len(rows) != 2 || rows[0].N != 3 || rows[1].N != 3 {
+		t.Fatalf("rows %+v, want n 3 for both arms", rows)
+	}
+	d, lo, hi := MeanCI([]float64{10 - 1, 30 - 3}) // seeds 0 and 2
+	if r := rows[1]; r.Delta != d || r.DLow != lo || r.DHigh != hi {
+		t.Errorf("a's delta = %v [%v, %v], want %v [%v, %v] over seeds 0 and 2", r.Delta, r.DLow, r.DHigh, d, lo, hi)
+	}
+	if m, _, _ := MeanCI([]float64{10, 30, 40}); rows[1].Mean != m {
+		t.Errorf("a's mean = %v, want %v over its own three seeds", rows[1].Mean, m)
+	}
+}
