@@ -67,7 +67,7 @@ func bars(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 		if c, ok := in.contrast(s.Arm, m); ok {
 			labels[i] = deltaLabel(results.Summary{Delta: c.Delta, DLow: c.DLow, DHigh: c.DHigh}, l.delta+" vs "+c.Against, prec)
 			contrasted = true
-		} else if hasBase && s.Arm != scenarios.BaselineArm {
+		} else if hasBase && s.Arm != scenarios.BaselineArm && !s.Unpaired {
 			labels[i] = deltaLabel(s, l.delta, prec)
 		}
 		ns = append(ns, s.N)

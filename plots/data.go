@@ -295,10 +295,7 @@ func ftoa(v float64) string                { return results.FormatFloat(v) }
 func errorf(format string, a ...any) error { return fmt.Errorf("plots: "+format, a...) }
 
 // summaryRow formats s as a row under summaryHeader.
-func summaryRow(s results.Summary) []string {
-	return []string{s.Arm, s.Metric, itoa(s.N), ftoa(s.Mean), ftoa(s.Low), ftoa(s.High),
-		ftoa(s.Delta), ftoa(s.DLow), ftoa(s.DHigh)}
-}
+func summaryRow(s results.Summary) []string { return results.SummaryRow(s) }
 
 // seedCount returns the number of seeds behind rows, as "4" or "3–4".
 func seedCount(ns []int) string {

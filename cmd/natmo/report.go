@@ -31,8 +31,13 @@ func printSummary(w io.Writer, sc *scenarios.Scenario, res *sim.Result) {
 				continue
 			}
 			delta := "—"
-			if s.Arm != scenarios.BaselineArm {
+			if s.Unpaired {
+				delta = "— (no seed shared with baseline)"
+			} else if s.Arm != scenarios.BaselineArm {
 				delta = fmt.Sprintf("%s [%s, %s]", report.Signed(s.Delta), report.Signed(s.DLow), report.Signed(s.DHigh))
+				if s.Paired > 0 && s.Paired != s.N {
+					delta += fmt.Sprintf(" (%d paired seeds)", s.Paired)
+				}
 			}
 			fmt.Fprintf(tw, "  %s\t%d\t%s [%s, %s]\t%s\t\n", s.Arm, s.N, report.Fixed(s.Mean), report.Fixed(s.Low), report.Fixed(s.High), delta)
 		}

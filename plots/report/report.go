@@ -270,7 +270,7 @@ func summaryTables(rows []results.Summary, metrics, arms []string, labels map[st
 			s := rows[i]
 			r := summaryRow{Arm: a, N: strconv.Itoa(s.N), Mean: Fixed(s.Mean), CI: interval(s.Low, s.High, false),
 				Delta: "—", DeltaCI: "", Few: s.N < plots.FewSeeds}
-			if a != scenarios.BaselineArm {
+			if a != scenarios.BaselineArm && !s.Unpaired {
 				r.Delta, r.DeltaCI = Signed(s.Delta), interval(s.DLow, s.DHigh, true)
 			}
 			t.Rows = append(t.Rows, r)

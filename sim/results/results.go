@@ -95,6 +95,15 @@ type Summary struct {
 	N                  int
 	Mean, Low, High    float64 // mean over seeds and its 95% bootstrap interval
 	Delta, DLow, DHigh float64 // mean paired difference from the baseline arm and its interval
+	// Paired is how many seeds the difference pairs (the seeds both arms
+	// have): N unless a failed seed (with --keep-going) left one arm
+	// without the other. It is not in summary.csv: a summary read back has
+	// 0, unknown.
+	Paired int
+	// Unpaired is set when no seed pairs the arm with the baseline (the
+	// baseline failed in every seed the arm finished): there is no
+	// difference, its fields are 0, and summary.csv leaves them empty.
+	Unpaired bool
 }
 
 // SummaryHeader is the header of summary.csv.
@@ -117,13 +126,22 @@ func WriteSummaryGroups(w io.Writer, extra []string, groups []Group) error {
 					return fmt.Errorf("summary: %s of arm %s is %v, not a finite number", s.Metric, s.Arm, v)
 				}
 			}
-			cw.Write(append(append([]string{}, g.Extra...), s.Arm, s.Metric, strconv.Itoa(s.N),
-				FormatFloat(s.Mean), FormatFloat(s.Low), FormatFloat(s.High),
-				FormatFloat(s.Delta), FormatFloat(s.DLow), FormatFloat(s.DHigh)))
+			cw.Write(append(append([]string{}, g.Extra...), SummaryRow(s)...))
 		}
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// SummaryRow formats s as a row under SummaryHeader: the difference's
+// cells are empty when s is Unpaired.
+func SummaryRow(s Summary) []string {
+	d := []string{FormatFloat(s.Delta), FormatFloat(s.DLow), FormatFloat(s.DHigh)}
+	if s.Unpaired {
+		d = []string{"", "", ""}
+	}
+	return append([]string{s.Arm, s.Metric, strconv.Itoa(s.N),
+		FormatFloat(s.Mean), FormatFloat(s.Low), FormatFloat(s.High)}, d...)
 }
 
 // ReadSummary reads a table written by WriteSummary.
@@ -139,7 +157,11 @@ func ReadSummary(r io.Reader) ([]Summary, error) {
 			return nil, fmt.Errorf("summary: line %d: bad n %q", i+2, row[2])
 		}
 		var f [6]float64
+		unpaired := row[6] == "" && row[7] == "" && row[8] == ""
 		for j := range f {
+			if unpaired && j >= 3 {
+				break
+			}
 			if f[j], err = strconv.ParseFloat(row[3+j], 64); err != nil {
 				return nil, fmt.Errorf("summary: line %d: bad number %q", i+2, row[3+j])
 			}
@@ -147,7 +169,7 @@ func ReadSummary(r io.Reader) ([]Summary, error) {
 				return nil, fmt.Errorf("summary: line %d: %s %s is not a finite number", i+2, SummaryHeader[3+j], row[3+j])
 			}
 		}
-		out = append(out, Summary{Arm: row[0], Metric: row[1], N: n, Mean: f[0], Low: f[1], High: f[2], Delta: f[3], DLow: f[4], DHigh: f[5]})
+		out = append(out, Summary{Arm: row[0], Metric: row[1], N: n, Mean: f[0], Low: f[1], High: f[2], Delta: f[3], DLow: f[4], DHigh: f[5], Unpaired: unpaired})
 	}
 	return out, nil
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -112,7 +113,7 @@ func TestTablesRoundTrip(t *testing.T) {
 	if err != nil || len(got) != 2 || got[0] != recs[0] || got[1] != recs[1] {
 		t.Fatalf("round trip: %v %v", got, err)
 	}
-	sum := []Summary{{"a", "m", 3, 0.1, 0, 0.2, 0.05, -0.1, 0.3}}
+	sum := []Summary{{Arm: "a", Metric: "m", N: 3, Mean: 0.1, Low: 0, High: 0.2, Delta: 0.05, DLow: -0.1, DHigh: 0.3}}
 	buf.Reset()
 	WriteSummary(&buf, sum)
 	gs, err := ReadSummary(&buf)
@@ -237,5 +238,39 @@ func TestSummarisePairsBySeed(t *testing.T) {
 	}
 	if m, _, _ := MeanCI([]float64{10, 30, 40}); rows[1].Mean != m {
 		t.Errorf("a's mean = %v, want %v over its own three seeds", rows[1].Mean, m)
+	}
+	if rows[1].Paired != 2 || rows[1].Unpaired || rows[0].Paired != 3 {
+		t.Errorf("paired seeds %d (unpaired %v) for a, %d for baseline; want 2 and 3", rows[1].Paired, rows[1].Unpaired, rows[0].Paired)
+	}
+}
+
+// TestSummaryUnpaired checks an arm that shares no seed with the baseline
+// (the baseline failed wherever the arm finished): no difference — not a
+// difference of 0 — in the table and in summary.csv, which reads back.
+func TestSummaryUnpaired(t *testing.T) {
+	recs := []Record{
+		{Arm: "baseline", Seed: 0, Stage: "s", Step: 1, Metric: "m", Value: 1},
+		{Arm: "a", Seed: 1, Stage: "s", Step: 1, Metric: "m", Value: 5},
+		{Arm: "a", Seed: 2, Stage: "s", Step: 1, Metric: "m", Value: 7},
+	}
+	rows := Summarise(recs, []string{"baseline", "a"}, []string{"m"}, "baseline")
+	if len(rows) != 2 || !rows[1].Unpaired || rows[1].Paired != 0 || rows[1].Delta != 0 || rows[0].Unpaired {
+		t.Fatalf("rows %+v; want a unpaired with no difference, baseline paired", rows)
+	}
+	var buf bytes.Buffer
+	if err := WriteSummary(&buf, rows); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "\na,m,2,6,") || !strings.HasSuffix(buf.String(), ",,,\n") {
+		t.Fatalf("summary.csv:\n%s\nwant a's difference cells empty", buf.String())
+	}
+	back, err := ReadSummary(&buf)
+	if err != nil || len(back) != 2 || !back[1].Unpaired || back[0].Unpaired {
+		t.Fatalf("read back %+v, %v", back, err)
+	}
+	// One empty cell of three is damage, not an unpaired row.
+	bad := "arm,metric,n,mean,ci_low,ci_high,delta,delta_ci_low,delta_ci_high\na,m,2,6,5,7,,0,0\n"
+	if _, err := ReadSummary(strings.NewReader(bad)); err == nil {
+		t.Errorf("a row with one empty difference cell was read")
 	}
 }

@@ -82,7 +82,8 @@ func BySeed(vals map[int]float64) (seeds []int, xs []float64) {
 // metric, the value at each seed's last probe (the stage and step of the
 // arm and seed's last record, records being in time order per arm and
 // seed), its mean and interval over seeds, and the mean paired difference
-// from the baseline arm over the seeds both have. A metric missing at a
+// from the baseline arm over the seeds both have (none, Unpaired, when they
+// have none in common). A metric missing at a
 // seed's last probe (a world records nothing for an undefined value) leaves
 // that seed out of its row, rather than taking an earlier probe's value.
 // Rows come in the order arms and metrics are given; an arm and metric
@@ -112,7 +113,10 @@ func (iv *Intervals) Summarise(recs []Record, arms, metrics []string, baseline s
 					ds = append(ds, vals[s]-b)
 				}
 			}
-			row.Delta, row.DLow, row.DHigh = iv.MeanCI(ds)
+			row.Paired, row.Unpaired = len(ds), len(ds) == 0
+			if !row.Unpaired {
+				row.Delta, row.DLow, row.DHigh = iv.MeanCI(ds)
+			}
 			out = append(out, row)
 		}
 	}
