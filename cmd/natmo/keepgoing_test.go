@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/natmo/natmo/scenarios"
+	"github.com/natmo/natmo/sim"
+	"github.com/natmo/natmo/sim/results"
 )
 
 // TestKeepGoingCLI: with --keep-going an arm that diverges in every seed
@@ -52,5 +57,40 @@ func TestKeepGoingCLI(t *testing.T) {
 	s, _ := os.ReadFile(filepath.Join(sweep, "summary.csv"))
 	if !strings.Contains(string(s), "\n1,1e6,secure,") || strings.Contains(string(s), "\n1,1e6,insecure,") || !strings.Contains(string(s), "\n0,0.001,insecure,") {
 		t.Errorf("the sweep's summary.csv should keep point 1's secure arm and lack its insecure arm:\n%s", s)
+	}
+}
+
+// TestSummaryTableSaysWhatIsPaired checks that the printed table says when
+// an arm's difference from baseline rests on fewer seeds than its n, and
+// prints no difference, rather than 0, for an arm that shares no seed with
+// the baseline.
+func TestSummaryTableSaysWhatIsPaired(t *testing.T) {
+	sc := &scenarios.Scenario{Name: "s", Title: "t"}
+	res := &sim.Result{Metrics: []string{"m"}, Summary: []results.Summary{
+		{Arm: "baseline", Metric: "m", N: 3, Paired: 3},
+		{Arm: "a", Metric: "m", N: 4, Mean: 0.5, Delta: 0.25, Paired: 3},
+		{Arm: "b", Metric: "m", N: 4, Mean: 0.5, Delta: 0.25, Paired: 4},
+		{Arm: "c", Metric: "m", N: 2, Mean: 0.5, Unpaired: true},
+	}}
+	var buf bytes.Buffer
+	printSummary(&buf, sc, res)
+	lines := strings.Split(buf.String(), "\n")
+	line := func(arm string) string {
+		for _, l := range lines {
+			if strings.HasPrefix(strings.TrimSpace(l), arm+" ") {
+				return l
+			}
+		}
+		t.Fatalf("no row for %s in\n%s", arm, buf.String())
+		return ""
+	}
+	if !strings.Contains(line("a"), "(3 paired seeds)") {
+		t.Errorf("a's row does not say its difference pairs 3 seeds: %q", line("a"))
+	}
+	if strings.Contains(line("b"), "paired seeds") {
+		t.Errorf("b's row notes its pairing though it pairs every seed: %q", line("b"))
+	}
+	if c := strings.TrimSpace(line("c")); !strings.HasSuffix(c, "[0.000, 0.000]  — (no seed shared with baseline)") {
+		t.Errorf("c's row: %q; want its mean, then no difference", c)
 	}
 }
