@@ -152,7 +152,8 @@ const (
 )
 
 // Footprint implements sim.Footprinter: the MLP's parameters, a training
-// example's features (and its three labels), and the evaluation sets.
+// example's features (and its three labels), the evaluation sets, and what
+// each model's evaluation cache holds.
 func (c *Config) Footprint() sim.Footprint {
 	in, out := c.inputs(), c.outputs()
 	sizes := []int{in}
