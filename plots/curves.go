@@ -3,6 +3,7 @@ package plots
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -15,7 +16,8 @@ import (
 // the x axis (the step within the stage), each arm's mean over seeds at each
 // probe with its 95% CI band. An arm with no records of a metric in the
 // stage is drawn as a dashed level at the mean of its final values, with
-// their CI as its band, across the whole x range.
+// their CI as its band, across the whole x range. Steps that fewer than
+// half an arm's seeds reached are not drawn (survivors).
 func curves(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	if len(fig.Metrics) == 0 {
 		return nil, fmt.Errorf("curves: no metrics")
@@ -37,7 +39,8 @@ func curves(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	xmin, xmax := math.Inf(1), math.Inf(-1)
 	for _, m := range fig.Metrics {
 		for _, a := range arms {
-			for _, cp := range ix.curve(a, stage, m) {
+			pts, _ := survivors(ix.curve(a, stage, m))
+			for _, cp := range pts {
 				xmin = math.Min(xmin, float64(cp.Step))
 				xmax = math.Max(xmax, float64(cp.Step))
 			}
@@ -54,6 +57,7 @@ func curves(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	}
 	drawn := map[string]bool{} // arms drawn in some panel
 	flat := map[string]bool{}  // arms drawn as a level in some panel
+	var thinned []string       // arms with steps too few of their seeds reached
 	var ns []int
 	for mi, m := range fig.Metrics {
 		p := newPanel(false)
@@ -69,7 +73,10 @@ func curves(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 		var bands, lines []plot.Plotter
 		for _, a := range arms {
 			st := styles[a]
-			pts := ix.curve(a, stage, m)
+			pts, cut := survivors(ix.curve(a, stage, m))
+			if cut {
+				thinned = append(thinned, a)
+			}
 			switch fs, ok := ix.finalStat(a, m); {
 			case len(pts) > 0:
 				b := &band{Color: st.band()}
@@ -136,7 +143,31 @@ func curves(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	} else {
 		f.note = notShown(in.Records, arms, stage)
 	}
+	// Said even under a scenario's own caption, as what is not shown is.
+	if len(thinned) > 0 {
+		slices.Sort(thinned)
+		f.note += fmt.Sprintf(" Not drawn: the steps that fewer than half the seeds of %s reached (they stopped early).", joinAnd(slices.Compact(thinned)))
+	}
 	return f, nil
+}
+
+// survivors drops the points of a curve that fewer than half the arm's
+// seeds reached: where seeds stop at different steps (an early stop), the
+// mean of the few still training is the mean of the slowest, not the arm's.
+// cut reports whether any point was dropped.
+func survivors(pts []curvePoint) (kept []curvePoint, cut bool) {
+	most := 0
+	for _, cp := range pts {
+		most = max(most, cp.N)
+	}
+	for _, cp := range pts {
+		if 2*cp.N < most {
+			cut = true
+			continue
+		}
+		kept = append(kept, cp)
+	}
+	return kept, cut
 }
 
 // joinAnd joins words as "a", "a and b" or "a, b and c".

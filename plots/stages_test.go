@@ -43,3 +43,41 @@ func TestCurvesWholeRun(t *testing.T) {
 		t.Errorf("caption note %q; want it to name filtered-finetune's finetune.2", got)
 	}
 }
+
+// TestCurvesLeaveOutFewSurvivors: when an arm's seeds stop at different
+// steps (an early stop), the steps that fewer than half of them reached
+// are not drawn — their mean is that of the slowest seeds — and the
+// caption says so; an arm whose seeds all run on is drawn whole.
+func TestCurvesLeaveOutFewSurvivors(t *testing.T) {
+	in := testInput()
+	arm := testArms[1]
+	var recs []results.Record
+	for _, r := range in.Records {
+		// Seeds 0–2 of arm stop after step 10; seed 3 runs to 30.
+		if r.Arm == arm && r.Stage == "finetune" && r.Seed < 3 && r.Step > 10 {
+			continue
+		}
+		recs = append(recs, r)
+	}
+	in.Records = recs
+	dir := t.TempDir()
+	fig := scenarios.Figure{Kind: "curves", Metrics: []string{"misalignment_offdomain"}, Stage: "finetune", Name: "ft"}
+	if _, err := Render(fig, in, dir, []string{"svg"}); err != nil {
+		t.Fatal(err)
+	}
+	data := string(read(t, filepath.Join(dir, "toy-ft.csv")))
+	if !strings.Contains(data, arm+",finetune,10,") || strings.Contains(data, arm+",finetune,20,") || strings.Contains(data, arm+",finetune,30,") {
+		t.Errorf("%s: want steps up to 10 and none after (1 of 4 seeds):\n%s", arm, data)
+	}
+	other := testArms[2]
+	if !strings.Contains(data, other+",finetune,30,") {
+		t.Errorf("%s, whose seeds all reach 30, lost its last step:\n%s", other, data)
+	}
+	d, err := Draw(fig, in, "svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Not drawn: the steps that fewer than half the seeds of " + arm + " reached"; !strings.Contains(d.Caption, want) {
+		t.Errorf("caption %q; want it to say %q", d.Caption, want)
+	}
+}
