@@ -32,6 +32,18 @@ type CoTPolicy struct {
 	Params []float64
 }
 
+// CoTParams is the number of parameters of NewCoTPolicy's policy.
+func CoTParams(in, t, v, a int, hidden []int) int {
+	return NumParams(headSizes(in, t*v, hidden)) + NumParams(headSizes(v+in, a, hidden))
+}
+
+// headSizes are the layer sizes of a head from first inputs to last
+// outputs through hidden.
+func headSizes(first, last int, hidden []int) []int {
+	s := append([]int{first}, hidden...)
+	return append(s, last)
+}
+
 // NewCoTPolicy returns a policy for tasks of width in, writing t tokens from
 // a vocabulary of v and choosing among a actions, with hidden layers of the
 // given widths in each head (none: linear heads). Weights are drawn by He
@@ -41,15 +53,11 @@ func NewCoTPolicy(in, t, v, a int, hidden []int, initScale float64, rng *rand.Ra
 	if in <= 0 || t <= 0 || v <= 0 || a <= 0 {
 		return nil, fmt.Errorf("cot policy: sizes must be > 0, got in=%d T=%d V=%d A=%d", in, t, v, a)
 	}
-	sizes := func(first, last int) []int {
-		s := append([]int{first}, hidden...)
-		return append(s, last)
-	}
-	tok, err := NewMLP(sizes(in, t*v), rng)
+	tok, err := NewMLP(headSizes(in, t*v, hidden), rng)
 	if err != nil {
 		return nil, fmt.Errorf("cot policy token head: %w", err)
 	}
-	act, err := NewMLP(sizes(v+in, a), rng)
+	act, err := NewMLP(headSizes(v+in, a, hidden), rng)
 	if err != nil {
 		return nil, fmt.Errorf("cot policy action head: %w", err)
 	}

@@ -57,10 +57,14 @@ func NewMLP(sizes []int, rng *rand.Rand) (*MLP, error) {
 }
 
 // NumParams is the number of parameters of an MLP of these sizes.
-func (m *MLP) NumParams() int {
+func (m *MLP) NumParams() int { return NumParams(m.Sizes) }
+
+// NumParams is the number of parameters of an MLP of layer sizes sizes
+// (inputs, hidden layers, outputs): a weight matrix and a bias per layer.
+func NumParams(sizes []int) int {
 	n := 0
-	for i := 1; i < len(m.Sizes); i++ {
-		n += m.Sizes[i-1]*m.Sizes[i] + m.Sizes[i]
+	for i := 1; i < len(sizes); i++ {
+		n += sizes[i-1]*sizes[i] + sizes[i]
 	}
 	return n
 }

@@ -84,7 +84,7 @@ func bars(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 		}
 	}
 
-	f := &figure{width: l.width, panelHeight: panelHeight, data: table{header: summaryHeader}}
+	f := &figure{width: l.width, panelHeight: panelHeight, data: table{header: results.SummaryHeader}}
 	ref := refLine{V: base.Mean, Style: draw.LineStyle{Color: baselineColor, Width: vg.Points(0.75), Dashes: []vg.Length{vg.Points(3), vg.Points(2)}}}
 	if fit {
 		for i := range bs.Bars {
@@ -115,7 +115,7 @@ func bars(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 		padAxis(&p.Y, 0.04, true)
 	}
 	for _, s := range shown {
-		f.data.add(summaryRow(s)...)
+		f.data.add(results.SummaryRow(s)...)
 	}
 
 	f.panels = [][]*plot.Plot{{p}}

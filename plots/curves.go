@@ -35,11 +35,18 @@ func curves(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	arms := in.arms()
 	styles := armStyles(arms)
 
-	// The x range, shared by all panels.
+	// Each arm's curve of each metric, and the x range all panels share.
+	type series struct{ arm, metric string }
+	curvesOf := map[series][]curvePoint{}
+	var thinned []string // arms with steps too few of their seeds reached
 	xmin, xmax := math.Inf(1), math.Inf(-1)
 	for _, m := range fig.Metrics {
 		for _, a := range arms {
-			pts, _ := survivors(ix.curve(a, stage, m))
+			pts, cut := survivors(ix.curve(a, stage, m))
+			if cut {
+				thinned = append(thinned, a)
+			}
+			curvesOf[series{a, m}] = pts
 			for _, cp := range pts {
 				xmin = math.Min(xmin, float64(cp.Step))
 				xmax = math.Max(xmax, float64(cp.Step))
@@ -57,7 +64,6 @@ func curves(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 	}
 	drawn := map[string]bool{} // arms drawn in some panel
 	flat := map[string]bool{}  // arms drawn as a level in some panel
-	var thinned []string       // arms with steps too few of their seeds reached
 	var ns []int
 	for mi, m := range fig.Metrics {
 		p := newPanel(false)
@@ -73,10 +79,7 @@ func curves(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 		var bands, lines []plot.Plotter
 		for _, a := range arms {
 			st := styles[a]
-			pts, cut := survivors(ix.curve(a, stage, m))
-			if cut {
-				thinned = append(thinned, a)
-			}
+			pts := curvesOf[series{a, m}]
 			switch fs, ok := ix.finalStat(a, m); {
 			case len(pts) > 0:
 				b := &band{Color: st.band()}

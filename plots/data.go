@@ -286,16 +286,12 @@ func (t *table) add(row ...string) { t.rows = append(t.rows, row) }
 
 // Headers of the figure tables.
 var (
-	curvesHeader  = []string{"arm", "stage", "step", "metric", "n", "mean", "ci_low", "ci_high", "source"}
-	summaryHeader = []string{"arm", "metric", "n", "mean", "ci_low", "ci_high", "delta", "delta_ci_low", "delta_ci_high"}
+	curvesHeader = []string{"arm", "stage", "step", "metric", "n", "mean", "ci_low", "ci_high", "source"}
 )
 
 func itoa(i int) string                    { return strconv.Itoa(i) }
 func ftoa(v float64) string                { return results.FormatFloat(v) }
 func errorf(format string, a ...any) error { return fmt.Errorf("plots: "+format, a...) }
-
-// summaryRow formats s as a row under summaryHeader.
-func summaryRow(s results.Summary) []string { return results.SummaryRow(s) }
 
 // seedCount returns the number of seeds behind rows, as "4" or "3–4".
 func seedCount(ns []int) string {

@@ -103,7 +103,7 @@ func dose(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 			b.X, b.Low, b.High = append(b.X, sp.Value), append(b.Low, s.Low), append(b.High, s.High)
 			ml.X, ml.Y = append(ml.X, sp.Value), append(ml.Y, s.Mean)
 			dots = append(dots, marker{X: sp.Value, Y: s.Mean, Color: st.Color, Radius: vg.Points(2.5)})
-			f.data.add(append([]string{a, ftoa(sp.Value)}, summaryRow(s)[1:]...)...)
+			f.data.add(append([]string{a, ftoa(sp.Value)}, results.SummaryRow(s)[1:]...)...)
 			ns = append(ns, s.N)
 		}
 		if len(ml.X) == 0 {

@@ -81,7 +81,7 @@ func heatmap(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 				text: formatFixed(s.Mean, prec), v: s.Mean,
 			})
 			lo, hi = math.Min(lo, s.Mean), math.Max(hi, s.Mean)
-			f.data.add(append([]string{a, sp.Values[0], sp.Values[1]}, summaryRow(s)[1:]...)...)
+			f.data.add(append([]string{a, sp.Values[0], sp.Values[1]}, results.SummaryRow(s)[1:]...)...)
 			f.ns = append(f.ns, s.N)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/natmo/natmo/scenarios"
+	"github.com/natmo/natmo/sim/results"
 )
 
 // profile lays out a profile figure: the final values of several metrics
@@ -36,7 +37,7 @@ func profile(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 		return nil, fmt.Errorf("profile: no final values of %s", strings.Join(fig.Metrics, ", "))
 	}
 
-	f := &figure{width: l.width, panelHeight: panelHeight, data: table{header: summaryHeader}}
+	f := &figure{width: l.width, panelHeight: panelHeight, data: table{header: results.SummaryHeader}}
 	p := newPanel(false)
 	labels := make([]string, len(fig.Metrics))
 	for i, m := range fig.Metrics {
@@ -61,7 +62,7 @@ func profile(fig scenarios.Figure, in *Input, l layout) (*figure, error) {
 			}
 			x := float64(g) + (float64(k)-float64(len(shown)-1)/2)*w
 			bs = append(bs, ciBar{X: x, Width: w * 0.9, Mean: s.Mean, Low: s.Low, High: s.High, Color: styles[a].Color})
-			f.data.add(summaryRow(s)...)
+			f.data.add(results.SummaryRow(s)...)
 			ns = append(ns, s.N)
 		}
 	}

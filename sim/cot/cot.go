@@ -122,20 +122,22 @@ const (
 // Footprint implements sim.Footprinter: both heads' parameters, an
 // episode's features and tokens, and the evaluation and monitor episodes.
 func (c *Config) Footprint() sim.Footprint {
-	in, v, t := c.In(), c.V(), c.Tokens
-	mlp := func(first, last int) int {
-		if c.Hidden == 0 {
-			return first*last + last
-		}
-		return first*c.Hidden + c.Hidden + c.Hidden*last + last
-	}
+	in, t := c.In(), c.Tokens
 	ep := in + 2*t + 4 // features, tokens and their log-probabilities, action, reward, mask
 	return sim.Footprint{
-		Params:        mlp(in, t*v) + mlp(v+in, cotActions),
+		Params:        pipeline.CoTParams(in, t, c.V(), cotActions, c.hidden()),
 		ExampleFloats: ep,
 		FixedFloats:   (c.Eval + c.Monitor.Examples) * ep,
 		FixedSetting:  "world.eval_examples or world.monitor.examples",
 	}
+}
+
+// hidden are the hidden layer widths of each of the policy's heads.
+func (c *Config) hidden() []int {
+	if c.Hidden > 0 {
+		return []int{c.Hidden}
+	}
+	return nil
 }
 
 // V is the vocabulary size.
@@ -405,11 +407,7 @@ func (m *cotModel) Clone() sim.Model {
 
 // NewModel implements World.
 func (w *cot) NewModel(rng *rand.Rand) (sim.Model, error) {
-	var hidden []int
-	if w.cfg.Hidden > 0 {
-		hidden = []int{w.cfg.Hidden}
-	}
-	p, err := pipeline.NewCoTPolicy(w.cfg.In(), w.cfg.Tokens, w.cfg.V(), cotActions, hidden, w.cfg.Init, rng)
+	p, err := pipeline.NewCoTPolicy(w.cfg.In(), w.cfg.Tokens, w.cfg.V(), cotActions, w.cfg.hidden(), w.cfg.Init, rng)
 	if err != nil {
 		return nil, fmt.Errorf("cot world: %w", err)
 	}

@@ -77,13 +77,9 @@ func (c *Config) In() int { return c.PromptDim() + c.Features() }
 // distribution over it.
 func (c *Config) Footprint() sim.Footprint {
 	in := c.In()
-	params := in + 1
-	if c.PolicyHidden > 0 {
-		params = in*c.PolicyHidden + c.PolicyHidden + c.PolicyHidden + 1
-	}
 	pool := c.EvalPrompts * c.EvalCandidates
 	return sim.Footprint{
-		Params:        params,
+		Params:        pipeline.NumParams(headSizes(in, c.PolicyHidden)),
 		ExampleFloats: 2*in + 1,
 		FixedFloats:   pool * (in + 6),
 		ModelFloats:   pool * 3,

@@ -36,10 +36,7 @@ func (p *Policy) Clone() *Policy {
 // NewHead returns a policy head on inputs of width in with hidden units
 // (0: linear), whose output layer is zero so that the policy starts at π₀.
 func NewHead(in, hidden int, rng *rand.Rand) (*pipeline.MLP, error) {
-	sizes := []int{in, 1}
-	if hidden > 0 {
-		sizes = []int{in, hidden, 1}
-	}
+	sizes := headSizes(in, hidden)
 	h, err := pipeline.NewMLP(sizes, rng)
 	if err != nil {
 		return nil, fmt.Errorf("policy head: %w", err)
@@ -47,6 +44,15 @@ func NewHead(in, hidden int, rng *rand.Rand) (*pipeline.MLP, error) {
 	last := sizes[len(sizes)-2] + 1
 	clear(h.Params[len(h.Params)-last:])
 	return h, nil
+}
+
+// headSizes are the layer sizes of a policy head on inputs of width in
+// with hidden units (0: linear).
+func headSizes(in, hidden int) []int {
+	if hidden > 0 {
+		return []int{in, hidden, 1}
+	}
+	return []int{in, 1}
 }
 
 // KLBestOfN is Gao's KL of best-of-n to its sampling policy, log n − (n−1)/n.

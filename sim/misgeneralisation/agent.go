@@ -32,11 +32,7 @@ type Agent struct {
 // NewAgent returns an agent for cfg with weights drawn by He initialisation
 // scaled by cfg.Init.
 func NewAgent(cfg Config, rng *rand.Rand) (*Agent, error) {
-	sizes := []int{cfg.Features()}
-	if cfg.Hidden > 0 {
-		sizes = append(sizes, cfg.Hidden)
-	}
-	m, err := pipeline.NewMLP(append(sizes, 1), rng)
+	m, err := pipeline.NewMLP(cfg.scorerSizes(), rng)
 	if err != nil {
 		return nil, fmt.Errorf("misgeneralisation agent: %w", err)
 	}

@@ -64,13 +64,17 @@ func (c *Config) Features() int {
 // object and the cue) as the example, and the three evaluation sets as
 // what a seed holds throughout.
 func (c *Config) Footprint() sim.Footprint {
-	f := c.Features()
-	params := f + 1
+	level := c.Slots*c.Features() + 2
+	return sim.Footprint{Params: pipeline.NumParams(c.scorerSizes()), ExampleFloats: level, FixedFloats: 3 * c.Eval * level, FixedSetting: "world.eval_levels"}
+}
+
+// scorerSizes are the slot scorer's layer sizes: a slot's features, the
+// hidden layer (if any), one score.
+func (c *Config) scorerSizes() []int {
 	if c.Hidden > 0 {
-		params = f*c.Hidden + c.Hidden + c.Hidden + 1
+		return []int{c.Features(), c.Hidden, 1}
 	}
-	level := c.Slots*f + 2
-	return sim.Footprint{Params: params, ExampleFloats: level, FixedFloats: 3 * c.Eval * level, FixedSetting: "world.eval_levels"}
+	return []int{c.Features(), 1}
 }
 
 // Validate implements scenarios.WorldConfig.

@@ -112,7 +112,7 @@ func (w *persona) train(ctx context.Context, pm *personaModel, tr *pipeline.Trai
 				return err
 			}
 		}
-		if w.inDomainRate(pm, resp) < nd.EarlyStop {
+		if w.evals(pm).inDomainRate(resp) < nd.EarlyStop {
 			return nil
 		}
 		if err := record(s); err != nil {
@@ -124,20 +124,19 @@ func (w *persona) train(ctx context.Context, pm *personaModel, tr *pipeline.Trai
 
 // inDomainRate is the model's mean P(resp) on the ordinary evaluation
 // prompts of the domains it was fine-tuned on.
-func (w *persona) inDomainRate(pm *personaModel, resp int) float64 {
+func (v evals) inDomainRate(resp int) float64 {
 	s := 0.0
-	ev := w.evals(pm)
-	for _, d := range pm.tuned {
-		s += w.prob(ev.pass(evalOrdinary, d), resp)
+	for _, d := range v.pm.tuned {
+		s += v.w.prob(v.pass(evalOrdinary, d), resp)
 	}
-	return s / float64(len(pm.tuned))
+	return s / float64(len(v.pm.tuned))
 }
 
 // trackPoint measures the model's in-domain and off-domain P(harmful) at
 // step s (off-domain 0 if every domain has been fine-tuned).
 func (w *persona) trackPoint(pm *personaModel, s int) trackPoint {
-	p := trackPoint{step: s, in: w.inDomainRate(pm, respHarmful)}
 	ev := w.evals(pm)
+	p := trackPoint{step: s, in: ev.inDomainRate(respHarmful)}
 	n := 0
 	for d := range w.cfg.Domains {
 		if slices.Contains(pm.tuned, d) {

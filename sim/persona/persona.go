@@ -156,28 +156,28 @@ const (
 // each model's evaluation cache holds.
 func (c *Config) Footprint() sim.Footprint {
 	in, out := c.inputs(), c.outputs()
-	sizes := []int{in}
-	for range c.Layers {
-		sizes = append(sizes, c.Hidden)
-	}
-	sizes = append(sizes, out)
-	params := 0
-	for i := 1; i < len(sizes); i++ {
-		params += sizes[i-1]*sizes[i] + sizes[i]
-	}
 	evalRows := int(numEvalKinds)*c.Domains*c.EvalExamples + c.EvalExamples
 	fixedRows := evalRows
 	if c.Hacking {
 		fixedRows += 4 * c.EvalExamples // newHackEval's sets
 	}
 	return sim.Footprint{
-		Params:        params,
+		Params:        pipeline.NumParams(c.sizes()),
 		ExampleFloats: in + 3,
 		FixedFloats:   fixedRows * (in + 3),
 		// evalCache: probabilities and logits (out each) and the last
 		// hidden layer of every evaluation row.
 		ModelFloats: evalRows * (2*out + c.Hidden),
 	}
+}
+
+// sizes are the policy's layer sizes.
+func (c *Config) sizes() []int {
+	sizes := []int{c.inputs()}
+	for range c.Layers {
+		sizes = append(sizes, c.Hidden)
+	}
+	return append(sizes, c.outputs())
 }
 
 // inputs is the width of a prompt's features (the layout of persona.cueOff
@@ -480,12 +480,7 @@ func (m *personaModel) Clone() sim.Model {
 
 // NewModel implements World.
 func (w *persona) NewModel(rng *rand.Rand) (sim.Model, error) {
-	sizes := []int{w.in}
-	for range w.cfg.Layers {
-		sizes = append(sizes, w.cfg.Hidden)
-	}
-	sizes = append(sizes, w.cfg.outputs())
-	m, err := pipeline.NewMLP(sizes, rng)
+	m, err := pipeline.NewMLP(w.cfg.sizes(), rng)
 	if err != nil {
 		return nil, err
 	}
